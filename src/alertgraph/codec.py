@@ -1,0 +1,445 @@
+"""Convert values between Graph JSON and storage, checked against the EDM.
+
+Storage forms (the same on SQLite and PostgreSQL):
+
+* ``Edm.DateTimeOffset`` columns hold ticks: 100 ns units since 0001-01-01T00:00:00Z (an int64), so
+  instants compare exactly at Graph's precision whatever offset they were written with. Inside JSON
+  (complex values, collections) they are fixed-width UTC strings with 7 fractional digits, which sort
+  as text in the same order.
+* ``Edm.Duration`` holds ticks too; enum columns hold the member's value (so they order by value);
+  complex and collection values are JSON, with enum members by name.
+
+Reading back gives Graph JSON: UTC with ``Z``, fractional digits trimmed of trailing zeros (so seven
+digits survive when they were given), durations in ISO 8601, enums by name.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from alertgraph.edm import INTEGER_RANGES, Model, StructuredType, TypeRef
+
+TICKS_PER_SECOND = 10_000_000
+TICKS_PER_DAY = 86_400 * TICKS_PER_SECOND
+_EPOCH_ORDINAL = date(1, 1, 1).toordinal()
+MIN_TICKS = 0
+MAX_TICKS = (date(9999, 12, 31).toordinal() - _EPOCH_ORDINAL + 1) * TICKS_PER_DAY - 1
+
+_DATETIME_RE = re.compile(
+    r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})[Tt](?P<h>\d{2}):(?P<mi>\d{2})"
+    r"(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?"
+    r"(?P<z>[Zz]|[+-]\d{2}:\d{2})$"
+)
+_DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
+_TIME_RE = re.compile(r"(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,12}))?)?$")
+_ISO_DURATION_RE = re.compile(
+    r"(?P<sign>-)?P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?"
+    r"(?:(?P<s>\d+)(?:\.(?P<f>\d+))?S)?)?$"
+)
+# Python's str(timedelta), which the official Python SDK sends: "30 days, 0:00:00", "-1 day, 23:00:00"
+_PY_DURATION_RE = re.compile(
+    r"(?:(?P<d>-?\d+) days?, )?(?P<h>\d+):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?$"
+)
+_GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+class ValueProblem(ValueError):
+    """One value that does not fit its declared type; ``path`` locates it inside the record."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+# --- date and time ---------------------------------------------------------------------------
+
+
+def parse_datetime(text: str) -> int:
+    """ISO 8601 with a zone (``Z`` or ``±hh:mm``) → ticks. Digits past the 7th are dropped."""
+    match = _DATETIME_RE.match(text)
+    if match is None:
+        raise ValueError(
+            f"'{text}' is not an ISO 8601 date and time with a zone, "
+            "like 2024-05-01T12:00:00Z or 2024-05-01T14:00:00.1234567+02:00"
+        )
+    try:
+        day = date(int(match["y"]), int(match["mo"]), int(match["d"]))
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a valid date ({exc})") from None
+    hour, minute, second = int(match["h"]), int(match["mi"]), int(match["s"] or 0)
+    if hour > 23 or minute > 59 or second > 59:
+        raise ValueError(f"'{text}' has an invalid time of day")
+    fraction = (match["f"] or "")[:7].ljust(7, "0")
+    ticks = (day.toordinal() - _EPOCH_ORDINAL) * TICKS_PER_DAY
+    ticks += (hour * 3600 + minute * 60 + second) * TICKS_PER_SECOND + int(fraction)
+    zone = match["z"]
+    if zone not in ("Z", "z"):
+        sign = 1 if zone[0] == "+" else -1
+        zone_hours, zone_minutes = int(zone[1:3]), int(zone[4:6])
+        if zone_hours > 14 or zone_minutes > 59:
+            raise ValueError(f"'{text}' has an invalid zone offset")
+        ticks -= sign * (zone_hours * 3600 + zone_minutes * 60) * TICKS_PER_SECOND
+    if not MIN_TICKS <= ticks <= MAX_TICKS:
+        raise ValueError(f"'{text}' is outside the range 0001-01-01 to 9999-12-31 (UTC)")
+    return ticks
+
+
+def _split_ticks(ticks: int) -> tuple[date, int, int]:
+    days, rest = divmod(ticks, TICKS_PER_DAY)
+    seconds, fraction = divmod(rest, TICKS_PER_SECOND)
+    return date.fromordinal(days + _EPOCH_ORDINAL), seconds, fraction
+
+
+def format_datetime(ticks: int) -> str:
+    """Ticks → Graph's output form: UTC ``Z``, fraction without trailing zeros."""
+    day, seconds, fraction = _split_ticks(ticks)
+    hh, rest = divmod(seconds, 3600)
+    mm, ss = divmod(rest, 60)
+    text = f"{day.isoformat()}T{hh:02d}:{mm:02d}:{ss:02d}"
+    if fraction:
+        text += "." + f"{fraction:07d}".rstrip("0")
+    return text + "Z"
+
+
+def format_datetime_fixed(ticks: int) -> str:
+    """Ticks → fixed-width UTC text with 7 digits, which sorts as text like the instants do."""
+    day, seconds, fraction = _split_ticks(ticks)
+    hh, rest = divmod(seconds, 3600)
+    mm, ss = divmod(rest, 60)
+    return f"{day.isoformat()}T{hh:02d}:{mm:02d}:{ss:02d}.{fraction:07d}Z"
+
+
+def ticks_from_datetime(value: datetime) -> int:
+    """An aware ``datetime`` → ticks."""
+    utc = value.astimezone(UTC)
+    ticks = (utc.date().toordinal() - _EPOCH_ORDINAL) * TICKS_PER_DAY
+    return ticks + (
+        (utc.hour * 3600 + utc.minute * 60 + utc.second) * TICKS_PER_SECOND + utc.microsecond * 10
+    )
+
+
+def now_ticks() -> int:
+    return ticks_from_datetime(datetime.now(UTC))
+
+
+def parse_duration(text: str) -> int:
+    """ISO 8601 day-time duration (``P30D``, ``PT1H30M``) or Python's ``str(timedelta)`` → ticks."""
+    match = _ISO_DURATION_RE.match(text)
+    if match is not None and text not in ("P", "-P") and not text.endswith("T"):
+        fraction = (match["f"] or "")[:7].ljust(7, "0")
+        seconds = (
+            int(match["d"] or 0) * 86400
+            + int(match["h"] or 0) * 3600
+            + int(match["m"] or 0) * 60
+            + int(match["s"] or 0)
+        )
+        ticks = seconds * TICKS_PER_SECOND + int(fraction)
+        return -ticks if match["sign"] else ticks
+    match = _PY_DURATION_RE.match(text)
+    if match is not None:
+        delta = timedelta(
+            days=int(match["d"] or 0),
+            hours=int(match["h"]),
+            minutes=int(match["m"]),
+            seconds=int(match["s"]),
+            microseconds=int((match["f"] or "0").ljust(6, "0")),
+        )
+        return (delta.days * 86400 + delta.seconds) * TICKS_PER_SECOND + delta.microseconds * 10
+    raise ValueError(
+        f"'{text}' is not a duration; use ISO 8601 like P30D or PT1H30M "
+        "(Python's str(timedelta) form, '30 days, 0:00:00', is accepted too)"
+    )
+
+
+def format_duration(ticks: int) -> str:
+    sign = "-" if ticks < 0 else ""
+    ticks = abs(ticks)
+    seconds, fraction = divmod(ticks, TICKS_PER_SECOND)
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    text = f"{sign}P"
+    if days:
+        text += f"{days}D"
+    if hours or minutes or seconds or fraction or not days:
+        text += "T"
+        if hours:
+            text += f"{hours}H"
+        if minutes:
+            text += f"{minutes}M"
+        if seconds or fraction or not (hours or minutes):
+            text += str(seconds)
+            if fraction:
+                text += "." + f"{fraction:07d}".rstrip("0")
+            text += "S"
+    return text
+
+
+def parse_date(text: str) -> str:
+    match = _DATE_RE.match(text)
+    if match is None:
+        raise ValueError(f"'{text}' is not a date like 2024-05-01")
+    try:
+        date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError as exc:
+        raise ValueError(f"'{text}' is not a valid date ({exc})") from None
+    return text
+
+
+def parse_time_of_day(text: str) -> str:
+    match = _TIME_RE.match(text)
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59 or int(match[3] or 0) > 59:
+        raise ValueError(f"'{text}' is not a time of day like 13:45:00")
+    return f"{match[1]}:{match[2]}:{match[3] or '00'}" + (f".{match[4]}" if match[4] else "")
+
+
+# --- typed conversion --------------------------------------------------------------------------
+
+
+class Codec:
+    """Converts property values of one model between Graph JSON and storage."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    # JSON → storage -----------------------------------------------------------------------
+
+    def to_column(self, type_ref: TypeRef, value: Any, path: str) -> Any:
+        """A JSON value → the value stored in a column (JSON columns get normalized JSON)."""
+        if value is None:
+            return None
+        if type_ref.collection:
+            return self.to_json_value(type_ref, value, path)
+        name = type_ref.name
+        if name == "Edm.DateTimeOffset":
+            return self._scalar(parse_datetime, value, path, "a date-time string")
+        if name == "Edm.Duration":
+            return self._scalar(parse_duration, value, path, "a duration string")
+        enum = self.model.enums.get(name)
+        if enum is not None:
+            return self.enum_value(name, value, path)
+        if name in self.model.types:
+            return self.to_json_value(type_ref, value, path)
+        return self.primitive(name, value, path)
+
+    def to_json_value(self, type_ref: TypeRef, value: Any, path: str) -> Any:
+        """A JSON value → its normalized JSON storage form (used inside JSON columns)."""
+        if value is None:
+            return None
+        if type_ref.collection:
+            if not isinstance(value, list):
+                raise ValueProblem(path, f"expected a JSON array of {type_ref.name}")
+            item_type = TypeRef(type_ref.name)
+            return [
+                self.to_json_value(item_type, item, f"{path}[{index}]")
+                for index, item in enumerate(value)
+            ]
+        name = type_ref.name
+        if name == "Edm.DateTimeOffset":
+            return format_datetime_fixed(
+                self._scalar(parse_datetime, value, path, "a date-time string")
+            )
+        if name == "Edm.Duration":
+            return format_duration(self._scalar(parse_duration, value, path, "a duration string"))
+        enum = self.model.enums.get(name)
+        if enum is not None:
+            return self.enum_name(name, value, path)
+        struct = self.model.types.get(name)
+        if struct is not None:
+            return self.complex_value(struct, value, path)
+        return self.primitive(name, value, path)
+
+    def complex_value(self, struct: StructuredType, value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValueProblem(path, f"expected a JSON object of type {struct.name}")
+        actual = struct
+        odata_type = value.get("@odata.type")
+        if odata_type is not None:
+            found = self.model.find_type(str(odata_type).lstrip("#"))
+            if found is None or not self.model.is_subtype(found.name, struct.name):
+                allowed = ", ".join(["#" + struct.name, *("#" + d for d in struct.derived)][:6])
+                raise ValueProblem(
+                    f"{path}.@odata.type" if path else "@odata.type",
+                    f"'{odata_type}' is not {struct.name} or a type derived from it "
+                    f"(for example {allowed})",
+                )
+            actual = found
+        if actual.abstract:
+            raise ValueProblem(
+                path, f"{actual.name} is abstract: give @odata.type naming a derived type"
+            )
+        result: dict[str, Any] = {}
+        if actual.name != struct.name or struct.derived:
+            result["@odata.type"] = "#" + actual.name
+        for key, item in value.items():
+            if key == "@odata.type":
+                continue
+            prop = actual.properties.get(key)
+            child = f"{path}.{key}" if path else key
+            if prop is None:
+                if actual.open:
+                    result[key] = item
+                    continue
+                if "@" in key:  # instance annotations are allowed and dropped
+                    continue
+                raise ValueProblem(child, f"is not a property of {actual.name}")
+            if item is None and not prop.nullable and not prop.type.collection:
+                raise ValueProblem(child, "cannot be null")
+            result[key] = self.to_json_value(prop.type, item, child)
+        return result
+
+    def enum_value(self, enum_name: str, value: Any, path: str) -> int:
+        enum = self.model.enums[enum_name]
+        if not isinstance(value, str):
+            raise ValueProblem(path, f"expected a member name of {enum_name} as a string")
+        if enum.is_flags:
+            total = 0
+            for part in value.split(","):
+                total |= self._member(enum_name, part.strip(), path)
+            return total
+        return self._member(enum_name, value, path)
+
+    def enum_name(self, enum_name: str, value: Any, path: str) -> str:
+        number = self.enum_value(enum_name, value, path)
+        return self.enum_text(enum_name, number)
+
+    def enum_text(self, enum_name: str, number: int, include_evolvable: bool = True) -> str:
+        enum = self.model.enums[enum_name]
+        if enum.is_flags:
+            names = [m for m, v in enum.members.items() if v and number & v == v]
+            return ", ".join(names) if names else enum.by_value.get(0, "")
+        member = enum.by_value.get(number)
+        if member is None:
+            return "unknownFutureValue"
+        if not include_evolvable and member in enum.evolvable_members:
+            return "unknownFutureValue"
+        return member
+
+    def _member(self, enum_name: str, member: str, path: str) -> int:
+        members = self.model.enums[enum_name].members
+        if member in members:
+            return members[member]
+        allowed = ", ".join(m for m in members)
+        raise ValueProblem(path, f"'{member}' is not a member of {enum_name}; allowed: {allowed}")
+
+    def _scalar(self, parse: Any, value: Any, path: str, expected: str) -> Any:
+        if not isinstance(value, str):
+            raise ValueProblem(path, f"expected {expected}, got {type(value).__name__}")
+        try:
+            return parse(value)
+        except ValueError as exc:
+            raise ValueProblem(path, str(exc)) from None
+
+    def primitive(self, name: str, value: Any, path: str) -> Any:
+        if name == "Edm.String":
+            if not isinstance(value, str):
+                raise ValueProblem(path, f"expected a string, got {_json_kind(value)}")
+            return value
+        if name == "Edm.Boolean":
+            if not isinstance(value, bool):
+                raise ValueProblem(path, f"expected true or false, got {_json_kind(value)}")
+            return value
+        if name in INTEGER_RANGES:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ValueProblem(path, f"expected an integer ({name}), got {_json_kind(value)}")
+            low, high = INTEGER_RANGES[name]
+            if not low <= value <= high:
+                raise ValueProblem(path, f"{value} is outside the range of {name}")
+            return value
+        if name in ("Edm.Double", "Edm.Single", "Edm.Decimal"):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueProblem(path, f"expected a number, got {_json_kind(value)}")
+            return float(value) if name != "Edm.Decimal" else value
+        if name == "Edm.Guid":
+            if not isinstance(value, str) or not _GUID_RE.match(value):
+                raise ValueProblem(path, "expected a GUID string like 00000000-0000-0000-0000-000000000000")
+            return str(uuid.UUID(value))
+        if name == "Edm.Date":
+            return self._scalar(parse_date, value, path, "a date string")
+        if name == "Edm.TimeOfDay":
+            return self._scalar(parse_time_of_day, value, path, "a time-of-day string")
+        if name == "Edm.Binary":
+            if not isinstance(value, str):
+                raise ValueProblem(path, "expected base64url text")
+            return value
+        raise ValueProblem(path, f"unsupported type {name}")
+
+    # storage → JSON -----------------------------------------------------------------------
+
+    def from_column(self, type_ref: TypeRef, value: Any, evolvable: bool = True) -> Any:
+        if value is None:
+            return [] if type_ref.collection else None
+        if type_ref.collection:
+            return self.from_json_value(type_ref, value, evolvable)
+        name = type_ref.name
+        if name == "Edm.DateTimeOffset":
+            return format_datetime(int(value))
+        if name == "Edm.Duration":
+            return format_duration(int(value))
+        if name in self.model.enums:
+            return self.enum_text(name, int(value), evolvable)
+        if name in self.model.types:
+            return self.from_json_value(type_ref, value, evolvable)
+        return value
+
+    def from_json_value(self, type_ref: TypeRef, value: Any, evolvable: bool = True) -> Any:
+        if value is None:
+            return None
+        if type_ref.collection:
+            item_type = TypeRef(type_ref.name)
+            return [self.from_json_value(item_type, item, evolvable) for item in value]
+        name = type_ref.name
+        if name == "Edm.DateTimeOffset":
+            return format_datetime(parse_datetime(value)) if isinstance(value, str) else value
+        enum = self.model.enums.get(name)
+        if enum is not None:
+            if not evolvable and value in enum.evolvable_members:
+                return "unknownFutureValue"
+            return value
+        struct = self.model.types.get(name)
+        if struct is None or not isinstance(value, dict):
+            return value
+        actual = struct
+        odata_type = value.get("@odata.type")
+        if isinstance(odata_type, str):
+            actual = self.model.types.get(odata_type.lstrip("#"), struct)
+        result: dict[str, Any] = {}
+        if "@odata.type" in value:
+            result["@odata.type"] = value["@odata.type"]
+        for key, prop in actual.properties.items():
+            result[key] = self.from_json_value(prop.type, value.get(key), evolvable) if (
+                key in value
+            ) else ([] if prop.type.collection else None)
+        if actual.open:
+            for key, item in value.items():
+                if key not in result:
+                    result[key] = item
+        return result
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"

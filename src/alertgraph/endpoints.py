@@ -1,0 +1,306 @@
+"""The served entity sets: one row each, everything else is derived from the EDM.
+
+A row says where a collection lives in the URL space, which EDM type it holds, which table stores it,
+what Graph documents about it (query options, limits, permissions, write codes) and how its
+navigation properties join other sets. Adding an endpoint is adding a row here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SECURITY_READ_ROLES = (
+    "Security Reader",
+    "Global Reader",
+    "Security Operator",
+    "Security Administrator",
+)
+SECURITY_WRITE_ROLES = ("Security Operator", "Security Administrator")
+PIM_READ_ROLES = (
+    "Global Reader",
+    "Security Reader",
+    "Security Operator",
+    "Security Administrator",
+    "Privileged Role Administrator",
+)
+PIM_WRITE_ROLES = ("Privileged Role Administrator",)
+
+#: Query options Graph's OData stack knows; anything else starting with "$" is rejected.
+ALL_OPTIONS = frozenset(
+    {
+        "$filter",
+        "$select",
+        "$expand",
+        "$orderby",
+        "$top",
+        "$skip",
+        "$count",
+        "$search",
+        "$skiptoken",
+        "$format",
+        "$apply",
+        "$compute",
+        "$index",
+        "$schemaversion",
+        "$levels",
+        "$deltatoken",
+        "$id",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Navigation:
+    """How a navigation property of the set's type reaches rows of another set.
+
+    ``local`` and ``remote`` name properties (or the system column ``_parent`` for containment)
+    whose equality links the two rows within one tenant.
+    """
+
+    name: str
+    target: str
+    local: str
+    remote: str
+    collection: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EntitySet:
+    name: str
+    path: str  # URL path below the version root, without keys
+    type_name: str
+    table: str
+    versions: tuple[str, ...] = ("beta",)
+    parent: str | None = None  # contained below an entity of this set
+    read_permissions: tuple[str, ...] = ()
+    write_permissions: tuple[str, ...] = ()
+    read_roles: tuple[str, ...] = ()
+    write_roles: tuple[str, ...] = ()
+    #: options Graph documents (or the CSDL capabilities allow) for this collection
+    options: frozenset[str] = frozenset({"$filter", "$select", "$count", "$top", "$skip"})
+    #: options Graph's docs list for the collection (``--strict-graph`` allows only these)
+    documented_options: frozenset[str] = frozenset()
+    documented_filterable: tuple[str, ...] | None = None
+    max_top: int = 1000
+    page_size: int = 100
+    #: True: $top caps the total (no nextLink past it); False: $top is the page size.
+    top_caps_total: bool = True
+    #: the nextLink continues with $skip (PIM incidents) instead of a keyset $skiptoken
+    skip_paging: bool = False
+    default_order: tuple[tuple[str, bool], ...] = (("id", False),)  # (property, descending)
+    requires_scope_filter: bool = False
+    navigations: tuple[Navigation, ...] = ()
+    patch_status: int = 200
+    updatable: tuple[str, ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+    countable: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def navigation(self, name: str) -> Navigation | None:
+        for nav in self.navigations:
+            if nav.name == name:
+                return nav
+        return None
+
+
+PIM_ROOT = "identityGovernance/roleManagementAlerts"
+
+ENTITY_SETS: tuple[EntitySet, ...] = (
+    EntitySet(
+        name="alerts_v2",
+        path="security/alerts_v2",
+        type_name="microsoft.graph.security.alert",
+        table="security_alerts",
+        versions=("beta", "v1.0"),
+        read_permissions=("SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"),
+        write_permissions=("SecurityAlert.ReadWrite.All",),
+        read_roles=SECURITY_READ_ROLES,
+        write_roles=SECURITY_WRITE_ROLES,
+        options=frozenset({"$filter", "$select", "$count", "$top", "$skip", "$orderby"}),
+        documented_options=frozenset({"$count", "$filter", "$skip", "$top"}),
+        documented_filterable=(
+            "assignedTo",
+            "classification",
+            "determination",
+            "createdDateTime",
+            "lastUpdateDateTime",
+            "severity",
+            "serviceSource",
+            "status",
+        ),
+        max_top=2000,
+        page_size=100,
+        default_order=(("createdDateTime", True), ("id", False)),
+        updatable=("assignedTo", "classification", "determination", "status"),
+        indexes=(
+            ("createdDateTime", "id"),
+            ("lastUpdateDateTime", "id"),
+            ("severity", "status", "createdDateTime", "id"),
+            ("status", "createdDateTime", "id"),
+            ("incidentId",),
+            ("serviceSource", "createdDateTime", "id"),
+        ),
+    ),
+    EntitySet(
+        name="incidents",
+        path="security/incidents",
+        type_name="microsoft.graph.security.incident",
+        table="security_incidents",
+        versions=("beta", "v1.0"),
+        read_permissions=("SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"),
+        write_permissions=("SecurityIncident.ReadWrite.All",),
+        read_roles=SECURITY_READ_ROLES,
+        write_roles=SECURITY_WRITE_ROLES,
+        options=frozenset(
+            {"$filter", "$select", "$count", "$top", "$skip", "$orderby", "$expand"}
+        ),
+        documented_options=frozenset({"$count", "$filter", "$skip", "$top", "$expand"}),
+        documented_filterable=(
+            "assignedTo",
+            "classification",
+            "createdDateTime",
+            "determination",
+            "lastUpdateDateTime",
+            "severity",
+            "status",
+        ),
+        max_top=50,
+        page_size=50,
+        default_order=(("createdDateTime", True), ("id", False)),
+        navigations=(Navigation("alerts", "alerts_v2", "id", "incidentId", True),),
+        updatable=("assignedTo", "classification", "determination", "status", "customTags"),
+        indexes=(("createdDateTime", "id"), ("lastUpdateDateTime", "id"), ("status",)),
+    ),
+    EntitySet(
+        name="partner_alerts",
+        path="security/partner/securityAlerts",
+        type_name="microsoft.graph.partner.security.partnerSecurityAlert",
+        table="partner_security_alerts",
+        read_permissions=("PartnerSecurity.Read.All", "PartnerSecurity.ReadWrite.All"),
+        write_permissions=("PartnerSecurity.ReadWrite.All",),
+        options=frozenset({"$filter", "$select", "$count", "$top", "$skip", "$orderby"}),
+        documented_options=frozenset({"$count", "$filter", "$select"}),
+        max_top=1000,
+        page_size=100,
+        default_order=(("detectedDateTime", True), ("id", False)),
+        updatable=("status", "resolvedReason"),
+        indexes=(("detectedDateTime", "id"), ("status", "detectedDateTime", "id")),
+    ),
+    EntitySet(
+        name="pim_alerts",
+        path=f"{PIM_ROOT}/alerts",
+        type_name="microsoft.graph.unifiedRoleManagementAlert",
+        table="pim_alerts",
+        read_permissions=(
+            "RoleManagementAlert.Read.Directory",
+            "RoleManagementAlert.ReadWrite.Directory",
+        ),
+        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
+        read_roles=PIM_READ_ROLES,
+        write_roles=PIM_WRITE_ROLES,
+        options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
+        documented_options=frozenset({"$filter", "$select", "$expand"}),
+        documented_filterable=("alertDefinitionId", "scopeId", "scopeType"),
+        requires_scope_filter=True,
+        navigations=(
+            Navigation("alertDefinition", "pim_definitions", "alertDefinitionId", "id", False),
+            Navigation(
+                "alertConfiguration",
+                "pim_configurations",
+                "alertDefinitionId",
+                "alertDefinitionId",
+                False,
+            ),
+            Navigation("alertIncidents", "pim_incidents", "id", "_parent", True),
+        ),
+        patch_status=204,
+        updatable=("isActive",),
+    ),
+    EntitySet(
+        name="pim_incidents",
+        path=f"{PIM_ROOT}/alerts/alertIncidents",
+        type_name="microsoft.graph.unifiedRoleManagementAlertIncident",
+        table="pim_alert_incidents",
+        parent="pim_alerts",
+        read_permissions=(
+            "RoleManagementAlert.Read.Directory",
+            "RoleManagementAlert.ReadWrite.Directory",
+        ),
+        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
+        read_roles=PIM_READ_ROLES,
+        write_roles=PIM_WRITE_ROLES,
+        options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
+        documented_options=frozenset({"$filter", "$select", "$expand", "$top"}),
+        documented_filterable=("id",),
+        page_size=100,
+        top_caps_total=False,
+        skip_paging=True,
+    ),
+    EntitySet(
+        name="pim_configurations",
+        path=f"{PIM_ROOT}/alertConfigurations",
+        type_name="microsoft.graph.unifiedRoleManagementAlertConfiguration",
+        table="pim_alert_configurations",
+        read_permissions=(
+            "RoleManagementAlert.Read.Directory",
+            "RoleManagementAlert.ReadWrite.Directory",
+        ),
+        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
+        read_roles=PIM_READ_ROLES,
+        write_roles=PIM_WRITE_ROLES,
+        options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
+        documented_options=frozenset({"$filter", "$select", "$expand"}),
+        documented_filterable=("scopeId", "scopeType"),
+        requires_scope_filter=True,
+        navigations=(
+            Navigation("alertDefinition", "pim_definitions", "alertDefinitionId", "id", False),
+        ),
+        patch_status=204,
+        updatable=(
+            "isEnabled",
+            "duration",
+            "sequentialActivationCounterThreshold",
+            "timeIntervalBetweenActivations",
+            "globalAdminCountThreshold",
+            "percentageOfGlobalAdminsOutOfRolesThreshold",
+        ),
+    ),
+    EntitySet(
+        name="pim_definitions",
+        path=f"{PIM_ROOT}/alertDefinitions",
+        type_name="microsoft.graph.unifiedRoleManagementAlertDefinition",
+        table="pim_alert_definitions",
+        read_permissions=(
+            "RoleManagementAlert.Read.Directory",
+            "RoleManagementAlert.ReadWrite.Directory",
+        ),
+        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
+        read_roles=PIM_READ_ROLES,
+        write_roles=PIM_WRITE_ROLES,
+        options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
+        documented_options=frozenset({"$filter", "$select", "$expand"}),
+        documented_filterable=("scopeId", "scopeType"),
+        requires_scope_filter=True,
+    ),
+    EntitySet(
+        name="pim_operations",
+        path=f"{PIM_ROOT}/operations",
+        type_name="microsoft.graph.longRunningOperation",
+        table="pim_operations",
+        read_permissions=(
+            "RoleManagementAlert.Read.Directory",
+            "RoleManagementAlert.ReadWrite.Directory",
+        ),
+        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
+        read_roles=PIM_READ_ROLES,
+        write_roles=PIM_WRITE_ROLES,
+        options=frozenset({"$filter", "$select", "$top", "$skip", "$count"}),
+        documented_options=frozenset({"$select", "$expand"}),
+    ),
+)
+
+BY_NAME: dict[str, EntitySet] = {entity_set.name: entity_set for entity_set in ENTITY_SETS}
+
+
+def entity_set(name: str) -> EntitySet:
+    return BY_NAME[name]

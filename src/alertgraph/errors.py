@@ -1,0 +1,123 @@
+"""Graph's error responses.
+
+Every failure leaves the server as Graph's envelope
+``{"error": {"code", "message", "innerError": {"date", "request-id", "client-request-id"}}}``,
+rendered by the one handler in app.py. Raise the most specific subclass; its ``code`` is the one
+Graph uses for the same situation where we know it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class GraphError(Exception):
+    status = 500
+    code = "generalException"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        target: str | None = None,
+        details: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.target = target
+        self.details = details
+        self.headers = headers or {}
+
+    def body(self, *, date: str, request_id: str, client_request_id: str) -> dict[str, Any]:
+        error: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.target is not None:
+            error["target"] = self.target
+        if self.details is not None:
+            error["details"] = self.details
+        error["innerError"] = {
+            "date": date,
+            "request-id": request_id,
+            "client-request-id": client_request_id,
+        }
+        return {"error": error}
+
+
+class BadRequest(GraphError):
+    status = 400
+    code = "BadRequest"
+
+
+class ODataError(BadRequest):
+    """A query option Graph's OData stack rejects; ``position`` is a 0-based character offset."""
+
+    def __init__(
+        self, message: str, *, option: str | None = None, position: int | None = None
+    ) -> None:
+        prefix = ""
+        if option is not None:
+            prefix = f"Invalid {option}"
+            if position is not None:
+                prefix += f" at position {position}"
+            prefix += ": "
+        super().__init__(prefix + message)
+        self.option = option
+        self.position = position
+        self.detail = message
+
+
+class Unauthorized(GraphError):
+    status = 401
+    code = "InvalidAuthenticationToken"
+
+    def __init__(self, message: str, *, error: str = "invalid_token") -> None:
+        super().__init__(
+            message,
+            headers={
+                "WWW-Authenticate": (
+                    f'Bearer realm="alertgraph", error="{error}", '
+                    f'error_description="{message.replace(chr(34), chr(39))}"'
+                )
+            },
+        )
+
+
+class Forbidden(GraphError):
+    status = 403
+    code = "Forbidden"
+
+
+class NotFound(GraphError):
+    status = 404
+    code = "itemNotFound"
+
+
+class MethodNotAllowed(GraphError):
+    status = 405
+    code = "Request_BadRequest"
+
+
+class Conflict(GraphError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(GraphError):
+    status = 413
+    code = "requestTooLarge"
+
+
+class UnsupportedMediaType(GraphError):
+    status = 415
+    code = "UnsupportedMediaType"
+
+
+class TooManyRequests(GraphError):
+    status = 429
+    code = "TooManyRequests"

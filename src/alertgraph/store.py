@@ -1,0 +1,347 @@
+"""Storage: tables derived from the EDM, the engine, and row conversion.
+
+Every entity set of :mod:`alertgraph.endpoints` gets one table. Primitive and enum properties become
+columns, complex and collection properties one JSON column each (JSONB on PostgreSQL), and the
+properties of every derived type join the base type's table. System columns start with ``_``:
+``_tenant`` leads every primary key and index (so PostgreSQL can be sharded by tenant), ``_parent``
+holds the key of the containing entity for contained sets, ``_type`` the runtime type where the
+declared type has subtypes. Storage forms of values are described in :mod:`alertgraph.codec`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Engine,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeEngine
+
+from alertgraph.codec import Codec, Problem, ValueProblem
+from alertgraph.edm import Model, Property, TypeRef, load_model
+from alertgraph.endpoints import BY_NAME, ENTITY_SETS, EntitySet
+
+SCHEMA_VERSION = 1
+TENANT = "_tenant"
+PARENT = "_parent"
+TYPE = "_type"
+
+#: Text compares by code point on both engines: SQLite's default BINARY collation does; PostgreSQL
+#: needs the "C" collation, since OData string comparison is ordinal.
+TEXT: TypeEngine[str] = Text().with_variant(Text(collation="C"), "postgresql")
+KEY_TEXT: TypeEngine[str] = String(400).with_variant(Text(collation="C"), "postgresql")
+JSON_TYPE: TypeEngine[Any] = JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def column_type(model: Model, type_ref: TypeRef) -> TypeEngine[Any]:
+    """The SQL type that stores values of an EDM type (see codec for the forms)."""
+    if type_ref.collection or type_ref.name in model.types:
+        return JSON_TYPE
+    if type_ref.name in model.enums:
+        return BigInteger() if model.enums[type_ref.name].is_flags else Integer()
+    match type_ref.name:
+        case "Edm.DateTimeOffset" | "Edm.Duration" | "Edm.Int64":
+            return BigInteger()
+        case "Edm.Int32" | "Edm.Int16" | "Edm.Byte" | "Edm.SByte":
+            return Integer()
+        case "Edm.Boolean":
+            return Boolean()
+        case "Edm.Double" | "Edm.Single":
+            return Float(53)
+        case "Edm.Decimal":
+            return Numeric()
+        case _:
+            return TEXT
+
+
+def build_tables(model: Model, metadata: MetaData) -> dict[str, Table]:
+    """One table per entity set, derived from the EDM and the set's row in endpoints."""
+    tables: dict[str, Table] = {}
+    for entity_set in ENTITY_SETS:
+        struct = model.types[entity_set.type_name]
+        columns: list[Column[Any]] = [Column(TENANT, KEY_TEXT, nullable=False)]
+        key = [TENANT]
+        if entity_set.parent is not None:
+            columns.append(Column(PARENT, KEY_TEXT, nullable=False))
+            key.append(PARENT)
+        if struct.derived:
+            columns.append(Column(TYPE, TEXT, nullable=False))
+        for name, prop in model.all_properties(entity_set.type_name).items():
+            kind = KEY_TEXT if name == "id" else column_type(model, prop.type)
+            columns.append(Column(name, kind, nullable=name != "id"))
+        key.append("id")
+        table = Table(entity_set.table, metadata, *columns, PrimaryKeyConstraint(*key))
+        for number, index_columns in enumerate(entity_set.indexes):
+            expressions: list[Any] = [table.c[TENANT]]
+            for column_name in index_columns:
+                if column_name.startswith("-"):
+                    expressions.append(table.c[column_name[1:]].desc())
+                else:
+                    expressions.append(table.c[column_name])
+            Index(f"ix_{entity_set.table}_{number}", *expressions)
+        tables[entity_set.name] = table
+    return tables
+
+
+METADATA = MetaData()
+TABLES = build_tables(load_model(), METADATA)
+
+meta_table = Table(
+    "alertgraph_meta",
+    METADATA,
+    Column("key", String(200), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+audit_table = Table(
+    "audit_log",
+    METADATA,
+    Column(TENANT, KEY_TEXT, nullable=False),
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("request_id", String(100), nullable=False),
+    Column("actor", TEXT),
+    Column("app_id", TEXT),
+    Column("entity_set", String(100), nullable=False),
+    Column("entity_id", KEY_TEXT, nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("changes", JSON_TYPE, nullable=False),
+    PrimaryKeyConstraint(TENANT, "seq"),
+)
+
+
+class RecordError(ValueError):
+    """A record that does not fit the EDM; ``problems`` lists every offending property."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems))
+        self.problems = list(problems)
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for ``url`` with the settings alertgraph relies on (WAL for SQLite, pooling)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url,
+            json_serializer=_json_dumps,
+            json_deserializer=orjson.loads,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        return engine
+    return create_engine(
+        url,
+        json_serializer=_json_dumps,
+        json_deserializer=orjson.loads,
+        pool_size=10,
+        max_overflow=20,
+        pool_pre_ping=True,
+    )
+
+
+class Store:
+    """The database of one alertgraph deployment: engine, tables and conversions."""
+
+    def __init__(self, engine: Engine, model: Model | None = None) -> None:
+        self.engine = engine
+        self.model = model or load_model()
+        self.codec = Codec(self.model)
+        self.tables = TABLES
+        self.metadata = METADATA
+
+    @classmethod
+    def open(cls, url: str, *, create: bool = True) -> Store:
+        store = cls(create_db_engine(url))
+        if create:
+            store.create_schema()
+        return store
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def create_schema(self) -> None:
+        """Create missing tables and record the schema version (idempotent)."""
+        self.metadata.create_all(self.engine, checkfirst=True)
+        with self.engine.begin() as conn:
+            current = conn.execute(
+                select(meta_table.c.value).where(meta_table.c.key == "schema_version")
+            ).scalar()
+            if current is None:
+                conn.execute(
+                    meta_table.insert().values(key="schema_version", value=str(SCHEMA_VERSION))
+                )
+            elif int(current) > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"the database has schema version {current}, newer than this alertgraph "
+                    f"({SCHEMA_VERSION}); upgrade alertgraph"
+                )
+
+    # ---- meta values ----------------------------------------------------------------------
+
+    def get_meta(self, key: str, conn: Connection | None = None) -> str | None:
+        query = select(meta_table.c.value).where(meta_table.c.key == key)
+        if conn is not None:
+            return conn.execute(query).scalar()
+        with self.engine.connect() as own:
+            return own.execute(query).scalar()
+
+    def set_meta_if_absent(self, key: str, value: str) -> str:
+        """Store ``value`` unless a value exists; return the stored one (race-safe)."""
+        table = meta_table
+        with self.engine.begin() as conn:
+            insert = (
+                postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+            )
+            conn.execute(insert.values(key=key, value=value).on_conflict_do_nothing())
+            stored = conn.execute(select(table.c.value).where(table.c.key == key)).scalar_one()
+        return str(stored)
+
+    def set_meta(self, key: str, value: str) -> None:
+        table = meta_table
+        with self.engine.begin() as conn:
+            insert = (
+                postgresql.insert(table) if self.dialect == "postgresql" else sqlite.insert(table)
+            )
+            conn.execute(
+                insert.values(key=key, value=value).on_conflict_do_update(
+                    index_elements=["key"], set_={"value": value}
+                )
+            )
+
+    # ---- conversion -----------------------------------------------------------------------
+
+    @functools.cache  # noqa: B019 - one Store per process; the cache holds EDM lookups only
+    def properties(self, set_name: str) -> dict[str, Property]:
+        return self.model.all_properties(BY_NAME[set_name].type_name)
+
+    def to_row(
+        self, entity_set: EntitySet, record: Mapping[str, Any], *, where: str = ""
+    ) -> dict[str, Any]:
+        """Validate a Graph JSON record and convert it to column values.
+
+        Raises :class:`RecordError` naming every problem (unknown property, wrong type, enum value
+        that is not a member, missing id, a date-time without a zone...).
+        """
+        problems: list[Problem] = []
+        if not isinstance(record, Mapping):
+            raise RecordError([Problem(where, "expected a JSON object")])
+        struct = self.model.types[entity_set.type_name]
+        actual = struct
+        odata_type = record.get("@odata.type")
+        if odata_type is not None:
+            found = self.model.find_type(str(odata_type).lstrip("#"))
+            if found is None or not self.model.is_subtype(found.name, struct.name):
+                derived = ", ".join("#" + name for name in struct.derived[:8]) or "none"
+                problems.append(
+                    Problem(
+                        _join(where, "@odata.type"),
+                        f"'{odata_type}' is not {struct.name} or derived from it "
+                        f"(derived types: {derived})",
+                    )
+                )
+            else:
+                actual = found
+        if actual.abstract and not problems:
+            choices = ", ".join("#" + name for name in struct.derived)
+            problems.append(
+                Problem(
+                    _join(where, "@odata.type"),
+                    f"{struct.name} is abstract; name the record's type, one of: {choices}",
+                )
+            )
+        row: dict[str, Any] = {}
+        if struct.derived:
+            row[TYPE] = actual.name
+        record_id = record.get("id")
+        if not isinstance(record_id, str) or not record_id:
+            problems.append(Problem(_join(where, "id"), "is required and must be a non-empty string"))
+        for key, value in record.items():
+            if key.startswith("@") or ("@odata." in key):
+                continue
+            prop = actual.properties.get(key)
+            if prop is None:
+                hint = _did_you_mean(key, actual.properties)
+                problems.append(
+                    Problem(_join(where, key), f"is not a property of {actual.name}{hint}")
+                )
+                continue
+            if value is None and not prop.nullable and not prop.type.collection:
+                problems.append(Problem(_join(where, key), "cannot be null"))
+                continue
+            try:
+                row[key] = self.codec.to_column(prop.type, value, _join(where, key))
+            except ValueProblem as problem:
+                problems.append(Problem(problem.path, problem.message))
+        if problems:
+            raise RecordError(problems)
+        return row
+
+    def to_json(
+        self, entity_set: EntitySet, row: Mapping[str, Any], *, evolvable: bool = True
+    ) -> dict[str, Any]:
+        """A stored row → the entity's full Graph JSON, with ``@odata.type`` where needed."""
+        struct = self.model.types[entity_set.type_name]
+        actual = struct
+        result: dict[str, Any] = {}
+        runtime = row.get(TYPE)
+        if runtime:
+            actual = self.model.types[runtime]
+            result["@odata.type"] = "#" + actual.name
+        elif entity_set.type_name.startswith("microsoft.graph.security."):
+            # The security examples type every alert and incident; harmless and what SDKs expect.
+            result["@odata.type"] = "#" + actual.name
+        codec = self.codec
+        for name, prop in actual.properties.items():
+            result[name] = codec.from_column(prop.type, row.get(name), evolvable)
+        return result
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _did_you_mean(name: str, choices: Iterable[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.75)
+    if not close:
+        lowered = {choice.lower(): choice for choice in choices}
+        if name.lower() in lowered:
+            close = [lowered[name.lower()]]
+    return f". Did you mean '{close[0]}'?" if close else ""
