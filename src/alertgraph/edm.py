@@ -82,18 +82,15 @@ class EnumType:
     name: str
     members: dict[str, int]
     is_flags: bool = False
+    by_value: dict[int, str] = field(init=False)
+    #: members declared after ``unknownFutureValue`` (Graph sends them only on request)
+    evolvable_members: frozenset[str] = field(init=False)
 
-    @functools.cached_property
-    def by_value(self) -> dict[int, str]:
-        return {value: member for member, value in self.members.items()}
-
-    @property
-    def evolvable_members(self) -> frozenset[str]:
-        """Members declared after ``unknownFutureValue`` (Graph sends them only on request)."""
+    def __post_init__(self) -> None:
+        self.by_value = {value: member for member, value in self.members.items()}
         names = list(self.members)
-        if "unknownFutureValue" not in names:
-            return frozenset()
-        return frozenset(names[names.index("unknownFutureValue") + 1 :])
+        cut = names.index("unknownFutureValue") + 1 if "unknownFutureValue" in names else len(names)
+        self.evolvable_members = frozenset(names[cut:])
 
     @property
     def short_name(self) -> str:

@@ -1,0 +1,54 @@
+from sqlalchemy import func, select
+
+from alertgraph.endpoints import entity_set
+from alertgraph.store import TENANT, RecordError, Store
+
+import pytest
+
+
+def test_alert_round_trips_through_storage(store: Store) -> None:
+    alerts = entity_set("alerts_v2")
+    record = {
+        "id": "da1",
+        "severity": "high",
+        "status": "new",
+        "serviceSource": "microsoftDefenderForEndpoint",
+        "createdDateTime": "2024-05-01T14:00:00.1234567+02:00",
+        "evidence": [
+            {
+                "@odata.type": "#microsoft.graph.security.userEvidence",
+                "createdDateTime": "2024-05-01T12:00:00Z",
+                "remediationStatus": "none",
+                "verdict": "suspicious",
+                "roles": [],
+                "userAccount": {"accountName": "alice", "userPrincipalName": "a@x.com"},
+            }
+        ],
+    }
+    row = store.to_row(alerts, record)
+    row[TENANT] = "t1"
+    table = store.tables["alerts_v2"]
+    with store.engine.begin() as conn:
+        conn.execute(table.insert().values(**row))
+        stored = conn.execute(select(table)).mappings().one()
+        assert conn.execute(select(func.count()).select_from(table)).scalar() == 1
+    out = store.to_json(alerts, stored)
+    assert out["createdDateTime"] == "2024-05-01T12:00:00.1234567Z"
+    assert out["severity"] == "high"
+    assert out["evidence"][0]["@odata.type"] == "#microsoft.graph.security.userEvidence"
+    assert out["evidence"][0]["userAccount"]["userPrincipalName"] == "a@x.com"
+    assert out["evidence"][0]["createdDateTime"] == "2024-05-01T12:00:00Z"
+    assert out["categories"] == []
+    assert out["assignedTo"] is None
+
+
+def test_invalid_record_names_every_problem(store: Store) -> None:
+    with pytest.raises(RecordError) as caught:
+        store.to_row(
+            entity_set("alerts_v2"),
+            {"id": "x", "severty": "high", "status": "bogus", "createdDateTime": "2024-01-01T00:00:00"},
+        )
+    text = str(caught.value)
+    assert "severty" in text and "Did you mean 'severity'" in text
+    assert "'bogus' is not a member of microsoft.graph.security.alertStatus" in text
+    assert "createdDateTime" in text and "zone" in text
