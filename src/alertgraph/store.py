@@ -122,7 +122,7 @@ audit_table = Table(
     "audit_log",
     METADATA,
     Column(TENANT, KEY_TEXT, nullable=False),
-    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), nullable=False),
+    Column("id", String(64), nullable=False),
     Column("at", BigInteger, nullable=False),
     Column("request_id", String(100), nullable=False),
     Column("actor", TEXT),
@@ -131,8 +131,9 @@ audit_table = Table(
     Column("entity_id", KEY_TEXT, nullable=False),
     Column("action", String(100), nullable=False),
     Column("changes", JSON_TYPE, nullable=False),
-    PrimaryKeyConstraint(TENANT, "seq"),
+    PrimaryKeyConstraint(TENANT, "id"),
 )
+Index("ix_audit_log_entity", audit_table.c[TENANT], audit_table.c.entity_set, audit_table.c.entity_id)
 
 
 class RecordError(ValueError):
