@@ -70,3 +70,11 @@ def test_metadata_and_unknown_paths() -> None:
         resolve("/v1.0/security/partner/securityAlerts")
     with pytest.raises(BadRequest):
         resolve("/beta/identityGovernance/roleManagementAlerts/alerts/A/alertDefinition/x")
+
+
+def test_one_alert_through_the_incident_navigation() -> None:
+    target = resolve("/beta/security/incidents/7/alerts/da1")
+    assert (target.kind, target.key, target.navigation, target.nav_key) == (
+        "navigation", "7", "alerts", "da1"
+    )
+    assert resolve("/beta/security/incidents('7')/alerts('da1')").nav_key == "da1"
