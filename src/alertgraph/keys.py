@@ -313,4 +313,3 @@ def load_trusted_issuers(path: Path) -> tuple[TrustedIssuer, ...]:
         tenants = entry.get("tenants") or []
         result.append(TrustedIssuer(entry["issuer"], found, frozenset(map(str, tenants))))
     return tuple(result)
-
