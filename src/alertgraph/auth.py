@@ -124,6 +124,7 @@ class Authenticator:
         self._lock = threading.Lock()
         self._local: dict[str, rsa.RSAPublicKey] = {}
         self._loaded_at = float("-inf")
+        self._missed: dict[str, float] = {}
 
     # ---- verification -----------------------------------------------------------------------
 
@@ -229,13 +230,23 @@ class Authenticator:
     def _find_key(self, kid: str) -> tuple[Any, TrustedIssuer | None]:
         now = time.monotonic()
         with self._lock:
-            # reload on a miss (a key rotated by another replica) at most once a second, and
-            # every minute to drop retired keys whose tokens have all expired
-            stale = now - self._loaded_at > 60
-            if stale or (kid not in self._local and now - self._loaded_at > 1):
+            # every minute: drop retired keys whose tokens have all expired
+            if now - self._loaded_at > 60:
                 self._local = self._load_local()
                 self._loaded_at = now
+                self._missed.clear()
             local = self._local.get(kid)
+            recently_missed = now - self._missed.get(kid, float("-inf")) < 2
+        if local is None and not recently_missed:
+            # a key rotated in by another replica or the CLI: one primary-key lookup
+            local = self._load_local(kid).get(kid)
+            with self._lock:
+                if local is not None:
+                    self._local[kid] = local
+                else:
+                    if len(self._missed) > 1024:
+                        self._missed.clear()
+                    self._missed[kid] = now
         if local is not None:
             return local, None
         for trusted in self._trusted:
@@ -244,9 +255,9 @@ class Authenticator:
                 return external, trusted
         return None, None
 
-    def _load_local(self) -> dict[str, rsa.RSAPublicKey]:
+    def _load_local(self, kid: str | None = None) -> dict[str, rsa.RSAPublicKey]:
         found = keys.verification_keys(
-            self.store, now=int(time.time()), leeway=self.settings.leeway_seconds
+            self.store, now=int(time.time()), leeway=self.settings.leeway_seconds, kid=kid
         )
         return {key.kid: key.private_key().public_key() for key in found}
 

@@ -173,8 +173,11 @@ def rotate_key(store: Store) -> SigningKey:
     return current_key(store)
 
 
-def verification_keys(store: Store, *, now: int, leeway: int) -> list[SigningKey]:
-    """The current key plus every older key that signed a token not yet expired."""
+def verification_keys(
+    store: Store, *, now: int, leeway: int, kid: str | None = None
+) -> list[SigningKey]:
+    """The current key plus every older key that signed a token not yet expired (or just ``kid``
+    among them)."""
     table = signing_keys_table
     newest = select(table.c.generation).order_by(table.c.generation.desc()).limit(1)
     query = select(table).where(
@@ -183,6 +186,8 @@ def verification_keys(store: Store, *, now: int, leeway: int) -> list[SigningKey
             and_(table.c.valid_until.is_not(None), table.c.valid_until >= now - leeway),
         )
     )
+    if kid is not None:
+        query = query.where(table.c.kid == kid)
     with store.engine.connect() as conn:
         return [_row_key(row) for row in conn.execute(query)]
 
