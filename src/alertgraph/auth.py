@@ -526,6 +526,34 @@ def default_dev_grants() -> tuple[list[str], list[str]]:
     return list(scopes), roles
 
 
+def permission_table() -> str:
+    """The Markdown table of docs/auth.md: every entity set and action, derived from the rows."""
+    lines = [
+        "| Endpoint | Operation | Permissions, least privileged first (delegated and "
+        "application) | Directory roles for delegated calls | 403 code |",
+        "|---|---|---|---|---|",
+    ]
+    operations: list[tuple[EntitySet, str]] = []
+    by_name = {entity_set.name: entity_set for entity_set in ENTITY_SETS}
+    for entity_set in ENTITY_SETS:
+        operations += [(entity_set, "read"), (entity_set, "write")]
+        operations += [
+            (by_name[name], action) for name, action in ACTIONS if name == entity_set.name
+        ]
+    for entity_set, operation in operations:
+        needed = requirement(entity_set, operation)
+        roles = ", ".join(needed.roles) if needed.roles else "none required"
+        path = entity_set.path
+        if entity_set.parent is not None:
+            parent = by_name[entity_set.parent].path
+            path = f"{parent}/{{id}}{path.removeprefix(parent)}"
+        lines.append(
+            f"| `/{path}` | {operation} | {', '.join(needed.permissions)} | {roles} "
+            f"| {forbidden_code(entity_set)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 __all__ = [
     "ACTIONS",
     "AuthSettings",
@@ -536,6 +564,7 @@ __all__ = [
     "authorize",
     "default_dev_grants",
     "forbidden_code",
+    "permission_table",
     "requirement",
     "role_template_id",
     "rotate_key",
