@@ -28,7 +28,8 @@ def insert(
             row[PARENT] = parent
         rows.append(row)
     with store.engine.begin() as conn:
-        conn.execute(store.tables[set_name].insert(), rows)
+        for row in rows:  # one by one: records set different columns
+            conn.execute(store.tables[set_name].insert().values(**row))
 
 
 def context(

@@ -422,12 +422,9 @@ class Binder:
         if a.kind in NUMERIC and b.kind in NUMERIC:
             return
         if a.kind == b.kind and not a.structured:
-            constant = any(
-                isinstance(v, n.Func) and v.name in CONSTANT_TIMES for v in (left, right)
-            )
-            if a.kind in (n.DATETIME, n.DURATION) and a.json != b.json and not constant:
+            if a.kind == n.DURATION and a.json != b.json:
                 raise self.error(
-                    f"comparing a {a.kind} column with one inside a complex property is not "
+                    "comparing a duration column with one inside a complex property is not "
                     "supported; compare each with a literal",
                     pos,
                 )
@@ -612,7 +609,12 @@ class Binder:
         hint = did_you_mean(name, [*struct.properties, *struct.navigation])
         owners = [sub for sub in struct.derived if name in self.model.types[sub].properties]
         if owners:
-            hint += f" ('{name}' is declared by {owners[0]}; write {owners[0]}/{name})"
+            shown = ", ".join(owner.rsplit(".", 1)[1] for owner in owners[:6])
+            more = f" and {len(owners) - 6} more" if len(owners) > 6 else ""
+            hint += (
+                f" It is declared by the derived types {shown}{more}; cast first, like "
+                f"{owners[-1]}/{name}"
+            )
         return self.error(f"'{name}' is not a property of {struct.name}.{hint}", pos)
 
     def check_strict(self, prop_name: str, scope: int, pos: int) -> None:
@@ -701,9 +703,6 @@ class Binder:
             expr.pos,
         )
 
-
-#: functions whose value sql.py renders as a parameter in whatever storage form the other side has
-CONSTANT_TIMES = frozenset({"now", "mindatetime", "maxdatetime"})
 
 #: name -> (accepted argument kinds per signature, result kind or "same")
 FUNCTIONS: Mapping[str, tuple[tuple[tuple[str, ...], ...], str]] = {

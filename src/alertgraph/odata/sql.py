@@ -27,6 +27,8 @@ from alertgraph.odata import nodes as n
 from alertgraph.store import TENANT, TYPE
 
 TPD = codec.TICKS_PER_DAY
+#: binding power of *, / and % in SQLAlchemy's operator table, so custom operators get parentheses
+_MUL = 8
 TPS = codec.TICKS_PER_SECOND
 Expr = ColumnElement[Any]
 
@@ -86,9 +88,9 @@ class Renderer:
                 return sa.and_(*parts)
             case n.Has():
                 value = self.value(pred.left)
-                test = value.op("&")(sa.literal(pred.flag, sa.BigInteger)) == sa.literal(
-                    pred.flag, sa.BigInteger
-                )
+                test = value.op("&", precedence=_MUL)(
+                    sa.literal(pred.flag, sa.BigInteger)
+                ) == sa.literal(pred.flag, sa.BigInteger)
                 return test if positive else sa.or_(sa.not_(test), value.is_(None))
             case n.Truth():
                 value = self.value(pred.value)
@@ -116,7 +118,7 @@ class Renderer:
                 return sa.true() if is_null else sa.false()
             expr = self.value(other)
             return expr.is_(None) if is_null else expr.is_not(None)
-        a, b = self.comparable(left, right)
+        a, b = self.comparable(left, right, ordering=op not in ("eq", "ne"))
         left_nullable = _nullable(left)
         right_nullable = _nullable(right)
         if op == "ne":
@@ -154,15 +156,31 @@ class Renderer:
             parts.append(b.is_(None))
         return sa.or_(*parts) if len(parts) > 1 else parts[0]
 
-    def comparable(self, left: n.Value, right: n.Value) -> tuple[Expr, Expr]:
+    def comparable(
+        self, left: n.Value, right: n.Value, *, ordering: bool = False
+    ) -> tuple[Expr, Expr]:
         """Both sides in one storage form (enum names vs values, datetime ticks vs text)."""
         lt, rt = left.type, right.type
-        if lt.enum and rt.enum and lt.json != rt.json:
-            # a member name inside JSON against a column's member value: compare values
+        if lt.enum and rt.enum and (lt.json != rt.json or (ordering and lt.json)):
+            # enums order by member value; inside JSON they are names, so map names to values
             return self.enum_number(left), self.enum_number(right)
         if lt.kind == n.DATETIME and rt.kind == n.DATETIME and lt.json != rt.json:
-            return self.datetime_side(left, rt.json), self.datetime_side(right, lt.json)
+            constant = any(
+                isinstance(v, n.Func) and v.name in ("now", "mindatetime", "maxdatetime")
+                for v in (left, right)
+            )
+            if constant:
+                return self.datetime_side(left, rt.json), self.datetime_side(right, lt.json)
+            return self.ticks(left), self.ticks(right)
         return self.value(left), self.value(right)
+
+    def ticks(self, value: n.Value) -> Expr:
+        """A DateTimeOffset as ticks, converting the fixed-width text used inside JSON."""
+        expr = self.value(value)
+        if not value.type.json:
+            return expr
+        days = self.text_date_part("date", expr)
+        return days * sa.literal(TPD, sa.BigInteger) + self.text_date_part("time", expr)
 
     def datetime_side(self, value: n.Value, other_json: bool) -> Expr:
         if isinstance(value, n.Func) and value.name in ("now", "mindatetime", "maxdatetime"):
@@ -393,11 +411,11 @@ class Renderer:
                 if value.op == "mod":
                     if self.pg and value.type.kind != n.INT:
                         return sa.func.mod(sa.cast(left, sa.Numeric), sa.cast(safe, sa.Numeric))
-                    return left.op("%")(safe)
+                    return left.op("%", precedence=_MUL)(safe)
                 if value.op == "divby" or value.type.kind == n.DOUBLE:
                     return sa.cast(left, sa.Float(53)) / sa.cast(safe, sa.Float(53))
                 if value.type.kind == n.INT:
-                    return sa.cast(left.op("/")(safe), sa.BigInteger)
+                    return sa.cast(left.op("/", precedence=_MUL)(safe), sa.BigInteger)
                 return left / safe
         raise AssertionError(value.op)  # pragma: no cover
 
@@ -430,9 +448,10 @@ class Renderer:
                 position = sa.func.strpos(*args) if pg else sa.func.instr(*args)
                 return position - 1
             case "substring":
-                start = self.greatest(args[1], 0) + 1
+                start = sa.cast(self.greatest(args[1], 0) + 1, sa.Integer)
                 if len(args) == 3:
-                    return sa.func.substr(args[0], start, self.greatest(args[2], 0))
+                    length = sa.cast(self.greatest(args[2], 0), sa.Integer)
+                    return sa.func.substr(args[0], start, length)
                 return sa.func.substr(args[0], start)
             case "tolower":
                 return sa.func.lower(self.c_text(args[0]))
@@ -441,10 +460,10 @@ class Renderer:
             case "trim":
                 return sa.func.trim(args[0])
             case "concat":
-                return self.c_text(args[0]).op("||")(args[1])
+                return self.c_text(args[0]).concat(args[1])
             case "matchesPattern":
                 if pg:
-                    return args[0].op("~")(args[1])
+                    return args[0].op("~", is_comparison=True)(args[1])
                 self.uses_regexp = True
                 return sa.func.odata_regexp(args[1], args[0])
             case "cast_string":
@@ -496,7 +515,7 @@ class Renderer:
             of_day = arg
         else:
             days = _idiv(arg, TPD)
-            of_day = arg.op("%")(sa.literal(TPD, sa.BigInteger))
+            of_day = arg.op("%", precedence=_MUL)(sa.literal(TPD, sa.BigInteger))
         match name:
             case "year" | "month" | "day":
                 return _civil(days)[name]
@@ -510,13 +529,17 @@ class Renderer:
                 return _idiv(of_day, 3600 * TPS)
             case "minute":
                 assert of_day is not None
-                return _idiv(of_day.op("%")(sa.literal(3600 * TPS, sa.BigInteger)), 60 * TPS)
+                return _idiv(
+                    of_day.op("%", precedence=_MUL)(sa.literal(3600 * TPS, sa.BigInteger)), 60 * TPS
+                )
             case "second":
                 assert of_day is not None
-                return _idiv(of_day.op("%")(sa.literal(60 * TPS, sa.BigInteger)), TPS)
+                return _idiv(
+                    of_day.op("%", precedence=_MUL)(sa.literal(60 * TPS, sa.BigInteger)), TPS
+                )
             case "fractionalseconds":
                 assert of_day is not None
-                fraction = of_day.op("%")(sa.literal(TPS, sa.BigInteger))
+                fraction = of_day.op("%", precedence=_MUL)(sa.literal(TPS, sa.BigInteger))
                 return sa.cast(fraction, sa.Float(53)) / sa.literal(float(TPS), sa.Float(53))
         raise AssertionError(name)  # pragma: no cover
 
@@ -586,7 +609,7 @@ def _sqlite_path(steps: Sequence[str]) -> str:
 
 def _idiv(expr: Expr, divisor: int) -> Expr:
     """Integer division of a non-negative value (both engines truncate integer division)."""
-    return sa.cast(expr.op("/")(sa.literal(divisor, sa.BigInteger)), sa.BigInteger)
+    return sa.cast(expr.op("/", precedence=_MUL)(sa.literal(divisor, sa.BigInteger)), sa.BigInteger)
 
 
 def _civil(days: Expr) -> dict[str, Expr]:
