@@ -199,9 +199,12 @@ def _expand(
     navigations = {nav.name: nav for nav in entity_set.navigations}
     result: list[Expand] = []
     seen: set[str] = set()
-    for item in p.parse_expand(text, option=option):
+    items = p.parse_expand(text, option=option)
+    named = {lookup(item.path[0], navigations) for item in items if item.path != ("*",)}
+    # explicit items first, so "*" adds only the navigations not named on their own
+    for item in sorted(items, key=lambda item: item.path == ("*",)):
         if item.path == ("*",):
-            chosen = list(navigations.values())
+            chosen = [nav for name, nav in navigations.items() if name not in named]
         else:
             if len(item.path) != 1:
                 raise ODataError(
