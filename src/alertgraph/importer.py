@@ -1,9 +1,10 @@
-"""Import Graph JSON into the store: stream records from a file, validate, upsert in one transaction.
+"""Import Graph JSON into the store: stream records from a file, validate, upsert them at once.
 
 ``read_records`` accepts a JSON array, a Graph collection (``{"value": [...]}``) or NDJSON and never
 holds more than one record and one read buffer. ``import_records`` checks every record against the
 EDM (:meth:`Store.to_row`) and upserts by key within one tenant; one bad record means nothing is
-written. Expanded navigation members (PIM ``$expand=*``, incidents with ``alerts``) go to their sets.
+written. Expanded navigation members (PIM ``$expand=*``, incidents with ``alerts``) go to their
+own sets.
 """
 
 from __future__ import annotations
@@ -242,7 +243,7 @@ class _Writer:
         self.table: Table = store.tables[entity_set.name]
         self.tenant = tenant
         self.key = [column.name for column in self.table.primary_key.columns]
-        self.template = {column.name: None for column in self.table.columns}
+        self.template: dict[str, Any] = {column.name: None for column in self.table.columns}
         insert = postgresql.insert if store.dialect == "postgresql" else sqlite.insert
         statement = insert(self.table)
         self.statement = statement.on_conflict_do_update(
@@ -347,8 +348,12 @@ class _Importer:
                     if not contained and isinstance(item, dict) and isinstance(key, str):
                         item = {**item, nav.remote: item.get(nav.remote, key)}
                     self.collect(
-                        target, where, f"{member}[{index}]", item,
-                        key if contained else None, rows,
+                        target,
+                        where,
+                        f"{member}[{index}]",
+                        item,
+                        key if contained else None,
+                        rows,
                     )
             else:
                 self.collect(target, where, member, value, None, rows)

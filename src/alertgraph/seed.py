@@ -1,9 +1,9 @@
 """Demo and benchmark data: realistic Graph JSON for every served collection, from a seed.
 
-``demo_data`` builds one consistent tenant (alerts correlated into incidents, partner alerts, the PIM
-catalogue); ``generate_alerts`` streams alerts quickly for benchmarks. Records are Graph JSON as the
-API returns it, so they go through :mod:`alertgraph.importer` like any user file. The entities behind
-the records (people, hosts, evidence builders) live in :mod:`alertgraph.seed_vocab`.
+``demo_data`` builds one consistent tenant (alerts correlated into incidents, partner alerts, the
+PIM catalogue); ``generate_alerts`` streams alerts quickly for benchmarks. Records are Graph JSON as
+the API returns it, so they go through :mod:`alertgraph.importer` like any user file. The entities
+behind the records (people, hosts, evidence builders) live in :mod:`alertgraph.seed_vocab`.
 """
 
 from __future__ import annotations
@@ -182,7 +182,10 @@ def build_alert(
         "additionalData": story.additional_data(template),
     }
     if template.service_source == "microsoftSentinel":
-        record["customDetails"] = {"Computer": story.device["hostName"], "Count": rng.randint(2, 90)}
+        record["customDetails"] = {
+            "Computer": story.device["hostName"],
+            "Count": rng.randint(2, 90),
+        }
     return record
 
 
@@ -199,8 +202,8 @@ def demo_data(
 ) -> dict[str, list[dict[str, Any]]]:
     """A consistent demo tenant: Graph JSON records keyed by the import path they belong to.
 
-    Deterministic for a given ``seed`` and ``now`` (default: the current time). With ``alerts`` of
-    about 60 or more every severity, status, classification, determination and service source occurs.
+    Deterministic for a given ``seed`` and ``now`` (default: the current time). From about 60
+    ``alerts`` on, every severity, status, classification, determination and service source occurs.
     """
     now_ticks = ticks_from_datetime(now or datetime.now(UTC))
     rng = random.Random(seed)
@@ -227,9 +230,9 @@ def _coverage_plan(rng: random.Random, count: int) -> list[dict[str, Any]]:
         slots = rng.sample(range(count), min(count, len(values)))
         for slot, value in zip(slots, values, strict=False):
             forced[slot][name] = value
-    for slot in forced:  # a verdict only shows on resolved alerts
-        if "verdict" in slot:
-            slot["status"] = "resolved"
+    for entry in forced:  # a verdict only shows on resolved alerts
+        if "verdict" in entry:
+            entry["status"] = "resolved"
     return forced
 
 
@@ -313,9 +316,11 @@ def _incident(
     if len(members) == 1:
         name = f"{members[0]['title']} {where}".strip()
     else:
-        name = "Multi-stage incident involving " + " & ".join(
-            _spaced(c) for c in categories[:3]
-        ) + (f" {where}" if where else "")
+        name = (
+            "Multi-stage incident involving "
+            + " & ".join(_spaced(c) for c in categories[:3])
+            + (f" {where}" if where else "")
+        )
     comments: list[dict[str, Any]] = []
     if rng.random() < 0.2:
         comments.append(
@@ -349,7 +354,9 @@ def _incident(
         "createdDateTime": created,
         "lastUpdateDateTime": updated,
         "priorityScore": rng.randint(0, 100) if rng.random() < 0.8 else None,
-        "customTags": rng.sample(["VIP", "Finance", "Demo", "Ransomware-drill", "Exec"], rng.randint(0, 2)),
+        "customTags": rng.sample(
+            ["VIP", "Finance", "Demo", "Ransomware-drill", "Exec"], rng.randint(0, 2)
+        ),
         "systemTags": sorted({tag for alert in members for tag in alert["systemTags"]}),
         "description": worst["description"],
         "summary": (
@@ -358,7 +365,9 @@ def _incident(
             else None
         ),
         "recommendedActions": worst["recommendedActions"],
-        "resolvingComment": rng.choice(("Remediated and closed.", "Benign, closed.")) if resolved else None,
+        "resolvingComment": rng.choice(("Remediated and closed.", "Benign, closed."))
+        if resolved
+        else None,
         "recommendedHuntingQueries": world.hunting_queries(members),
         "comments": comments,
     }
@@ -451,7 +460,7 @@ def partner_alert_records(world: World, count: int, now: int) -> list[dict[str, 
         for _ in range(max(2, min(7, count // 8 or 2)))
     ]
     reseller = guid(rng)
-    records = []
+    records: list[dict[str, Any]] = []
     for index in range(count):
         kind = PARTNER_KINDS[index] if index < len(PARTNER_KINDS) else rng.choice(PARTNER_KINDS)
         alert_type, title, severity, description = kind
@@ -460,8 +469,10 @@ def partner_alert_records(world: World, count: int, now: int) -> list[dict[str, 
         detected = now - int(90 * DAY * rng.random()) - HOUR
         first = detected - rng.randint(10 * MINUTE, 2 * DAY)
         last = rng.randint(first, detected)
-        status = ("active", "investigating", "resolved")[index % 3] if index < 3 else rng.choice(
-            ("active", "active", "investigating", "resolved", "resolved")
+        status = (
+            ("active", "investigating", "resolved")[index % 3]
+            if index < 3
+            else rng.choice(("active", "active", "investigating", "resolved", "resolved"))
         )
         logs, at = [], detected
         path = {"active": [], "investigating": ["investigating"], "resolved": ["resolved"]}[status]
@@ -475,7 +486,9 @@ def partner_alert_records(world: World, count: int, now: int) -> list[dict[str, 
                 {
                     "statusFrom": previous,
                     "statusTo": step,
-                    "updatedBy": resolver if step == "resolved" else rng.choice(world.partner_staff),
+                    "updatedBy": resolver
+                    if step == "resolved"
+                    else rng.choice(world.partner_staff),
                     "updatedDateTime": stamp(at, 7),
                 }
             )
@@ -491,7 +504,9 @@ def partner_alert_records(world: World, count: int, now: int) -> list[dict[str, 
             }
         ]
         if alert_type in ("usageAnomalyDetection", "anomalousSpendingPattern"):
-            resources = [{"resourceId": f"/subscriptions/{subscription}", "resourceType": "AzureResource"}]
+            resources = [
+                {"resourceId": f"/subscriptions/{subscription}", "resourceType": "AzureResource"}
+            ]
         details: dict[str, Any] = {"ResourceGroup": group}
         if "Mining" in alert_type or "mining" in title.lower():
             details.update(
@@ -501,11 +516,16 @@ def partner_alert_records(world: World, count: int, now: int) -> list[dict[str, 
                 MiningPool=rng.choice(("pool.minexmr.example", "xmr-eu1.nanopool.example")),
             )
         elif alert_type == "suspiciousVmDeployment":
-            details.update(Region=rng.choice(("brazilsouth", "koreacentral", "southafricanorth")),
-                           VmCount=str(rng.randint(10, 300)), VmSize="Standard_NC24ads_A100_v4")
+            details.update(
+                Region=rng.choice(("brazilsouth", "koreacentral", "southafricanorth")),
+                VmCount=str(rng.randint(10, 300)),
+                VmSize="Standard_NC24ads_A100_v4",
+            )
         else:
-            details.update(MeterCategory=rng.choice(("Virtual Machines", "Storage", "Bandwidth")),
-                           UsageIncreasePercent=str(rng.randint(150, 4000)))
+            details.update(
+                MeterCategory=rng.choice(("Virtual Machines", "Storage", "Bandwidth")),
+                UsageIncreasePercent=str(rng.randint(150, 4000)),
+            )
         records.append(
             {
                 "@odata.type": "#microsoft.graph.partner.security.partnerSecurityAlert",
@@ -518,7 +538,9 @@ def partner_alert_records(world: World, count: int, now: int) -> list[dict[str, 
                 "customerTenantId": customer,
                 "subscriptionId": subscription,
                 "valueAddedResellerTenantId": reseller if indirect else None,
-                "catalogOfferId": rng.choice(("MS-AZR-0017G", "MS-AZR-0145P", "MS-AZR-0003P", None)),
+                "catalogOfferId": rng.choice(
+                    ("MS-AZR-0017G", "MS-AZR-0145P", "MS-AZR-0003P", None)
+                ),
                 "description": description,
                 "detectedDateTime": stamp(detected, rng.choice((7, 3))),
                 "firstObservedDateTime": stamp(first, 0),
@@ -526,7 +548,9 @@ def partner_alert_records(world: World, count: int, now: int) -> list[dict[str, 
                 "isTest": alert_type == "testAlert",
                 "resolvedBy": resolver if resolved else None,
                 "resolvedOnDateTime": logs[-1]["updatedDateTime"] if resolved else None,
-                "resolvedReason": rng.choice(("legitimate", "ignore", "fraud")) if resolved else None,
+                "resolvedReason": rng.choice(("legitimate", "ignore", "fraud"))
+                if resolved
+                else None,
                 "affectedResources": resources,
                 "additionalDetails": details,
                 "activityLogs": logs,
@@ -592,10 +616,17 @@ def _pim_incidents(world: World, name: str, now: int) -> list[dict[str, Any]]:
     kind_type = next(kind.incident_type for kind in PIM_KINDS if kind.name == name)
     typed = f"#microsoft.graph.{kind_type}"
     if name == "InvalidLicenseAlert":
-        return [{"@odata.type": typed, "id": guid(rng), "tenantLicenseStatus": "Microsoft Entra ID P1"}]
+        return [
+            {"@odata.type": typed, "id": guid(rng), "tenantLicenseStatus": "Microsoft Entra ID P1"}
+        ]
     if name == "NoMfaOnRoleActivationAlert":
         return [
-            {"@odata.type": typed, "id": guid(rng), "roleDisplayName": role, "roleTemplateId": template}
+            {
+                "@odata.type": typed,
+                "id": guid(rng),
+                "roleDisplayName": role,
+                "roleTemplateId": template,
+            }
             for role, template in rng.sample(ROLES, rng.randint(2, 5))
         ]
     people = rng.sample(world.users, rng.randint(3, 7))
@@ -612,7 +643,9 @@ def _pim_incidents(world: World, name: str, now: int) -> list[dict[str, Any]]:
             "assigneeUserPrincipalName": person["userPrincipalName"],
         }
         if name != "TooManyGlobalAdminsAssignedToTenantAlert":
-            incident.update(roleDisplayName=role, roleTemplateId=template, roleDefinitionId=template)
+            incident.update(
+                roleDisplayName=role, roleTemplateId=template, roleDefinitionId=template
+            )
         assigned = now - rng.randint(40 * DAY, 700 * DAY)
         match name:
             case "RedundantAssignmentAlert":
@@ -632,7 +665,9 @@ def _pim_incidents(world: World, name: str, now: int) -> list[dict[str, Any]]:
                 incident.update(
                     assignmentCreatedDateTime=stamp(assigned, 7),
                     lastSignInDateTime=(
-                        stamp(rng.randint(assigned, now - 31 * DAY), 7) if rng.random() < 0.8 else None
+                        stamp(rng.randint(assigned, now - 31 * DAY), 7)
+                        if rng.random() < 0.8
+                        else None
                     ),
                 )
         incidents.append(incident)
