@@ -9,13 +9,19 @@ behind the records (people, hosts, evidence builders) live in :mod:`alertgraph.s
 from __future__ import annotations
 
 import bisect
+import copy
 import itertools
 import random
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from alertgraph.codec import TICKS_PER_SECOND, format_datetime, ticks_from_datetime
+from alertgraph.codec import (
+    TICKS_PER_SECOND,
+    format_datetime,
+    parse_datetime,
+    ticks_from_datetime,
+)
 from alertgraph.seed_vocab import (
     ANALYSTS,
     PIM_KINDS,
@@ -280,7 +286,8 @@ def _alerts_and_incidents(
             index += 1
         groups.append((incident_id, members))
     alerts = [alert for _, members in groups for alert in members]
-    alerts.sort(key=lambda alert: (alert["createdDateTime"], alert["id"]))
+    # Graph's default order; text order is not time order when precisions differ.
+    alerts.sort(key=lambda alert: (-parse_datetime(alert["createdDateTime"]), alert["id"]))
     incidents = [_incident(world, incident_id, members, now) for incident_id, members in groups]
     incidents.extend(_redirected_incidents(world, incidents, next_incident))
     return alerts, incidents
@@ -300,8 +307,8 @@ def _incident(
 ) -> dict[str, Any]:
     rng = world.rng
     worst = max(members, key=lambda alert: SEVERITY_ORDER.index(alert["severity"]))
-    created = min(members, key=lambda alert: alert["createdDateTime"])["createdDateTime"]
-    updated = max(members, key=lambda alert: alert["lastUpdateDateTime"])["lastUpdateDateTime"]
+    created = min((a["createdDateTime"] for a in members), key=parse_datetime)
+    updated = max((a["lastUpdateDateTime"] for a in members), key=parse_datetime)
     status = _incident_status(members, rng)
     assigned = next((alert["assignedTo"] for alert in members if alert["assignedTo"]), None)
     categories = list(dict.fromkeys(c for alert in members for c in alert["categories"]))
@@ -380,7 +387,7 @@ def _redirected_incidents(
     rng = world.rng
     merged: list[dict[str, Any]] = []
     for target in rng.sample(incidents, min(len(incidents), max(1, len(incidents) // 40))):
-        old = dict(target)
+        old = copy.deepcopy(target)
         old_id = str(next_id)
         next_id += rng.randint(1, 9)
         old.update(
@@ -556,7 +563,7 @@ def partner_alert_records(world: World, count: int, now: int) -> list[dict[str, 
                 "activityLogs": logs,
             }
         )
-    records.sort(key=lambda record: record["detectedDateTime"], reverse=True)
+    records.sort(key=lambda record: parse_datetime(record["detectedDateTime"]), reverse=True)
     return records
 
 

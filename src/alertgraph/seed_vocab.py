@@ -522,6 +522,7 @@ TEMPLATES: tuple[Template, ...] = (
             "containerImage",
             "kubernetesCluster",
             "kubernetesNamespace",
+            "containerRegistry",
         ),
         "A pod started a privileged container with host access.",
         id_prefix="dc",
