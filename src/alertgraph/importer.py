@@ -75,11 +75,14 @@ class _Reader:
         self.eof = False
         self.line = 1  # line number at ``counted``
         self.counted = 0  # buffer position up to which newlines are counted
+        self.column_base = 0  # characters of the buffer's first line that were dropped
 
     def fill(self) -> bool:
         """Drop what was consumed and read another chunk; False at end of input."""
         if self.pos:
             self.line += self.buf.count("\n", self.counted, self.pos)
+            last = self.buf.rfind("\n", 0, self.pos)
+            self.column_base = self.pos - last - 1 if last >= 0 else self.column_base + self.pos
             self.buf = self.buf[self.pos :]
             self.pos = self.counted = 0
         if self.eof:
@@ -108,15 +111,18 @@ class _Reader:
         return self.line
 
     def decode(self, where: str) -> Any:
+        self.peek()
         while True:
             try:
                 value, end = _DECODER.raw_decode(self.buf, self.pos)
             except json.JSONDecodeError as exc:
-                if self.fill():
+                if not self.eof:  # maybe just cut off by the buffer: retry with more input
+                    self.fill()
                     continue
                 raise self.error(where, exc.pos, f"invalid JSON: {exc.msg}") from None
             # A value that ends at the buffer's end (a number) may continue in the next chunk.
-            if end == len(self.buf) and not self.eof and self.fill():
+            if end == len(self.buf) and not self.eof:
+                self.fill()
                 continue
             self.pos = end
             return value
@@ -146,9 +152,10 @@ class _Reader:
 
     def error(self, where: str, pos: int, message: str) -> ImportFailed:
         line = self.line + self.buf.count("\n", self.counted, pos)
-        column = pos - self.buf.rfind("\n", 0, pos)
+        last = self.buf.rfind("\n", 0, pos)
+        column = pos - last if last >= 0 else pos + 1 + self.column_base
         place = f"line {line}, column {column}"
-        prefix = f"{where} ({place})" if where and not where.startswith("line") else place
+        prefix = f"{where} ({place})" if where and where != f"line {line}" else place
         return ImportFailed([f"{prefix}: {message}"])
 
 
