@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -94,6 +94,16 @@ class Tx:
             query = query.with_for_update()
         found = self.conn.execute(query).mappings().all()
         return [self.to_json(es, dict(row)) for row in found]
+
+    def serialize(self, topic: str) -> None:
+        """Hold the tenant's lock on ``topic`` until commit (SQLite: its write lock already does).
+
+        For writes that reshape several rows whose set is only known once some are locked (moving
+        alerts, merging incidents): one at a time per tenant, they can't lock in crossing orders.
+        """
+        if self.conn.dialect.name == "postgresql":
+            key = func.hashtextextended(f"{self.actor.tenant}/{topic}", 0)
+            self.conn.execute(select(func.pg_advisory_xact_lock(key)))
 
     def get(
         self, es: EntitySet, key: str, *, parent: str | None = None, lock: bool = True

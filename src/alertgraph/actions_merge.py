@@ -35,6 +35,7 @@ def move_alerts(
 
     An incident left without alerts is redirected to the target, as if merged into it.
     """
+    tx.serialize("incidents")
     peeked = tx.rows(ALERTS, keys=alert_ids, lock=False)
     missing = sorted(set(alert_ids) - {alert["id"] for alert in peeked})
     if missing:
@@ -81,6 +82,7 @@ def merge_incidents(
     tx: Tx, incident_ids: list[str], *, comment: str | None, reasons: str | None
 ) -> str:
     """Merge incidents into the earliest created one (ties: the smallest id); returns its id."""
+    tx.serialize("incidents")
     wanted = sorted(set(incident_ids))
     if len(wanted) < 2:
         raise BadRequest(
