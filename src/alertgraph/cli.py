@@ -253,7 +253,6 @@ def import_command(
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     store = _open_store(settings)
-    size = file.stat().st_size
     with Progress(
         TextColumn("[bold]importing[/bold] {task.fields[name]}"),
         BarColumn(),
@@ -262,22 +261,23 @@ def import_command(
         transient=False,
         disable=not sys.stderr.isatty(),
     ) as progress:
-        task = progress.add_task("import", total=size or 1, name=file.name, records=0)
+        # The total is unknown while streaming, so the bar pulses and the record count moves.
+        task = progress.add_task("import", total=None, name=file.name, records=0)
 
         def advance(done: int) -> None:
             progress.update(task, records=done)
 
         try:
             result = import_file(
-                store, file, into, tenant=settings.default_tenant, progress=advance,
-                byte_progress=lambda offset: progress.update(task, completed=offset),
+                store, file, into, tenant=settings.default_tenant, progress=advance
             )
         except ImportFailed as exc:
             raise click.ClickException(str(exc)) from None
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        progress.update(task, completed=size or 1)
-    click.echo(result.summary())
+        progress.update(task, total=1, completed=1)
+    written = ", ".join(f"{count} {name}" for name, count in result.counts.items())
+    click.echo(f"Imported {result.records} records into {result.into} ({written}).")
 
 
 if __name__ == "__main__":
