@@ -7,7 +7,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +46,9 @@ def run_cli(*args: str, env: dict[str, str] | None = None, check: bool = True) -
         env={**os.environ, **(env or {})},
     )
     if check and result.returncode != 0:
-        raise AssertionError(f"alertgraph {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"alertgraph {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        )
     return result.stdout if check else result.stdout + result.stderr
 
 
@@ -75,7 +77,9 @@ def live_server(
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline:
-                    raise AssertionError(f"alertgraph serve did not start:\n{server.log()}") from None
+                    raise AssertionError(
+                        f"alertgraph serve did not start:\n{server.log()}"
+                    ) from None
                 time.sleep(0.2)
         yield server
     finally:
@@ -85,5 +89,3 @@ def live_server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-
-

@@ -50,7 +50,8 @@ def count_collection(call: Call) -> Reply:
 
 def get_entity(call: Call) -> Reply:
     target = call.target
-    assert target.entity_set is not None and target.key is not None
+    assert target.entity_set is not None
+    assert target.key is not None
     _require(call, target.entity_set, "read")
     body = odata.get_entity(
         call.read_context(),
@@ -70,7 +71,9 @@ def get_navigation(call: Call) -> Reply:
 def _navigation_collection(call: Call, *, count: bool) -> Reply:
     target = call.target
     es = target.entity_set
-    assert es is not None and target.key is not None and target.navigation is not None
+    assert es is not None
+    assert target.key is not None
+    assert target.navigation is not None
     nav = es.navigation(target.navigation)
     assert nav is not None
     # incidents/{id}/alerts needs the incident read permission only (auth.ACTIONS says so).
@@ -110,7 +113,11 @@ def _navigation_collection(call: Call, *, count: bool) -> Reply:
             )
         return Reply(
             body=odata.list_collection(
-                ctx, related, call.raw_query, link=(nav.remote, link_value), context_path=target.path
+                ctx,
+                related,
+                call.raw_query,
+                link=(nav.remote, link_value),
+                context_path=target.path,
             )
         )
     if link_value is None:
@@ -176,6 +183,7 @@ def handler_for(target: Target, method: str) -> Handler:
     ):
         allowed = [m for m in allowed if m != "POST"]
     raise MethodNotAllowed(
-        f"The HTTP method '{method}' is not allowed on this resource. Allowed: {', '.join(allowed)}.",
+        f"The HTTP method '{method}' is not allowed on this resource. "
+        f"Allowed: {', '.join(allowed)}.",
         headers={"Allow": ", ".join(allowed)},
     )

@@ -69,7 +69,9 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Seed demo data into an empty database first.")
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a generated local CA (kept in the DB).")
-@click.option("--strict-graph", is_flag=True, default=None, help="Reject what Graph does not document.")
+@click.option(
+    "--strict-graph", is_flag=True, default=None, help="Reject what Graph does not document."
+)
 def serve(
     database_url: str | None,
     host: str,
@@ -88,7 +90,7 @@ def serve(
     """
     import uvicorn
 
-    from alertgraph.auth import AuthSettings, Authenticator, default_dev_grants
+    from alertgraph.auth import Authenticator, AuthSettings, default_dev_grants
 
     settings = _settings(database_url=database_url, strict_graph=strict_graph)
     store = _open_store(settings)
@@ -118,9 +120,7 @@ def serve(
     click.echo(f"Tenant:    {settings.default_tenant}")
     click.echo(f"Dev token (12 h, every permission): {token}")
     click.echo("Try:")
-    click.echo(
-        f"  curl -s -H 'Authorization: Bearer {token}' '{base}/security/alerts_v2?$top=2'"
-    )
+    click.echo(f"  curl -s -H 'Authorization: Bearer {token}' '{base}/security/alerts_v2?$top=2'")
     sys.stdout.flush()
     store.engine.dispose()
     os.environ["ALERTGRAPH_DATABASE_URL"] = settings.database_url
@@ -166,8 +166,12 @@ def _seed_demo(store: Any, tenant: str) -> None:
 @tenant_option
 @click.option("--user", metavar="UPN", help="Signed-in user (delegated token).")
 @click.option("--app-id", metavar="ID", help="Application id (application token).")
-@click.option("--scope", "scopes", multiple=True, metavar="PERM", help="Delegated permission (scp).")
-@click.option("--role", "roles", multiple=True, metavar="PERM", help="Application permission (roles).")
+@click.option(
+    "--scope", "scopes", multiple=True, metavar="PERM", help="Delegated permission (scp)."
+)
+@click.option(
+    "--role", "roles", multiple=True, metavar="PERM", help="Application permission (roles)."
+)
 @click.option(
     "--directory-role",
     "directory_roles",
@@ -198,7 +202,7 @@ def token(
       alertgraph token --user analyst@contoso.com --scope SecurityAlert.Read.All \\
           --directory-role "Security Reader"
     """
-    from alertgraph.auth import AuthSettings, Authenticator, default_dev_grants, role_template_id
+    from alertgraph.auth import Authenticator, AuthSettings, default_dev_grants, role_template_id
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     store = _open_store(settings)
@@ -236,7 +240,11 @@ def app() -> None:
 @db_option
 @tenant_option
 @click.option(
-    "--role", "roles", multiple=True, required=True, metavar="PERM",
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    metavar="PERM",
     help="Application permission the app gets (repeat for several).",
 )
 @click.option("--name", metavar="NAME", help="Display name of the app.")
@@ -277,9 +285,7 @@ def app_add(
 )
 @db_option
 @tenant_option
-def import_command(
-    file: Path, into: str, database_url: str | None, tenant: str | None
-) -> None:
+def import_command(file: Path, into: str, database_url: str | None, tenant: str | None) -> None:
     """Load Graph JSON records: a JSON array, a {"value": [...]} collection, or NDJSON.
 
     Every record is validated against the schema first; one bad record means nothing is written.

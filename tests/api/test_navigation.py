@@ -31,7 +31,9 @@ def test_incident_alerts_collection_count_and_item(client, store, headers) -> No
     )
     body = client.get("/beta/security/incidents/7/alerts", headers=headers).json()
     assert [a["id"] for a in body["value"]] == ["a2", "a1"]
-    assert body["@odata.context"] == "http://testserver/beta/$metadata#security/incidents('7')/alerts"
+    assert (
+        body["@odata.context"] == "http://testserver/beta/$metadata#security/incidents('7')/alerts"
+    )
     filtered = client.get(
         "/beta/security/incidents/7/alerts?$filter=severity eq 'high'", headers=headers
     ).json()
@@ -64,8 +66,9 @@ def test_incident_alerts_paging_stays_on_the_navigation_path(client, store, head
 def test_incident_read_permission_is_enough_for_its_alerts(client, app, store) -> None:
     insert(store, "incidents", [incident("7")])
     insert(store, "alerts_v2", [alert("a1", incidentId="7")])
-    token = mint(app, app_id="11111111-2222-3333-4444-555555555555",
-                 roles=["SecurityIncident.Read.All"])
+    token = mint(
+        app, app_id="11111111-2222-3333-4444-555555555555", roles=["SecurityIncident.Read.All"]
+    )
     headers = {"Authorization": f"Bearer {token}"}
     assert client.get("/beta/security/incidents/7/alerts", headers=headers).status_code == 200
     assert client.get("/beta/security/alerts_v2", headers=headers).status_code == 403
@@ -76,14 +79,28 @@ def test_pim_alert_definition_navigation(client, store, headers) -> None:
     insert(
         store,
         "pim_definitions",
-        [{"id": definition_id, "displayName": "Potential stale accounts", "scopeId": "/",
-          "scopeType": "DirectoryRole"}],
+        [
+            {
+                "id": definition_id,
+                "displayName": "Potential stale accounts",
+                "scopeId": "/",
+                "scopeType": "DirectoryRole",
+            }
+        ],
     )
     insert(
         store,
         "pim_alerts",
-        [{"id": definition_id, "alertDefinitionId": definition_id, "scopeId": "/",
-          "scopeType": "DirectoryRole", "isActive": True, "incidentCount": 0}],
+        [
+            {
+                "id": definition_id,
+                "alertDefinitionId": definition_id,
+                "scopeId": "/",
+                "scopeType": "DirectoryRole",
+                "isActive": True,
+                "incidentCount": 0,
+            }
+        ],
     )
     base = "/beta/identityGovernance/roleManagementAlerts/alerts"
     body = client.get(f"{base}/{definition_id}/alertDefinition", headers=headers).json()

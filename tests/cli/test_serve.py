@@ -26,19 +26,22 @@ def test_serve_demo_prints_a_working_curl_line(db_url, tmp_path) -> None:
         # The demo data covers all three families.
         headers = {"Authorization": f"Bearer {server.token()}"}
         partner = httpx.get(f"{server.base}/beta/security/partner/securityAlerts", headers=headers)
-        assert partner.status_code == 200 and partner.json()["value"]
+        assert partner.status_code == 200
+        assert partner.json()["value"]
         pim = httpx.get(
             f"{server.base}/beta/identityGovernance/roleManagementAlerts/alertDefinitions",
             params={"$filter": "scopeId eq '/' and scopeType eq 'DirectoryRole'"},
             headers=headers,
         )
-        assert pim.status_code == 200 and len(pim.json()["value"]) == 7
+        assert pim.status_code == 200
+        assert len(pim.json()["value"]) == 7
 
 
 def test_token_flags_shape_the_claims(db_url, tmp_path) -> None:
     with live_server(db_url, tmp_path) as server:
-        reader = server.token("--app-id", "11111111-2222-3333-4444-555555555555",
-                              "--role", "SecurityAlert.Read.All")
+        reader = server.token(
+            "--app-id", "11111111-2222-3333-4444-555555555555", "--role", "SecurityAlert.Read.All"
+        )
         assert re.fullmatch(r"[\w-]+\.[\w-]+\.[\w-]+", reader)
         url = f"{server.base}/beta/security/alerts_v2"
         assert httpx.get(url, headers={"Authorization": f"Bearer {reader}"}).status_code == 200
@@ -73,8 +76,12 @@ def test_import_validates_then_upserts(db_url, tmp_path) -> None:
     out = run_cli("import", str(good), "--into", "security/alerts_v2", "--db", db_url)
     assert "3" in out
     run_cli("import", str(good), "--into", "security/alerts_v2", "--db", db_url)  # idempotent
-    failed = run_cli("import", str(bad), "--into", "security/alerts_v2", "--db", db_url, check=False)
-    assert "record 1" in failed and "severity" in failed and "huge" in failed
+    failed = run_cli(
+        "import", str(bad), "--into", "security/alerts_v2", "--db", db_url, check=False
+    )
+    assert "record 1" in failed
+    assert "severity" in failed
+    assert "huge" in failed
     with live_server(db_url, tmp_path) as server:
         headers = {"Authorization": f"Bearer {server.token()}"}
         body = httpx.get(
@@ -87,8 +94,16 @@ def test_import_validates_then_upserts(db_url, tmp_path) -> None:
 def test_app_add_then_client_credentials_token_is_accepted(db_url, tmp_path) -> None:
     tenant = "cccccccc-0000-4000-8000-00000000000c"
     out = run_cli(
-        "app", "add", "--db", db_url, "--tenant", tenant, "--role", "PartnerSecurity.Read.All",
-        "--name", "msp-dashboard",
+        "app",
+        "add",
+        "--db",
+        db_url,
+        "--tenant",
+        tenant,
+        "--role",
+        "PartnerSecurity.Read.All",
+        "--name",
+        "msp-dashboard",
     )
     fields = dict(line.split(":", 1) for line in out.strip().splitlines())
     client_id, secret = fields["client_id"].strip(), fields["client_secret"].strip()
@@ -120,4 +135,5 @@ def test_app_add_then_client_credentials_token_is_accepted(db_url, tmp_path) -> 
                 "scope": "https://graph.microsoft.com/.default",
             },
         )
-        assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+        assert wrong.status_code == 401
+        assert wrong.json()["error"] == "invalid_client"

@@ -23,7 +23,7 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from tests.live import LiveServer, live_server
 
 # The SDK's HTTP stack leaves sockets for the garbage collector even after its client is closed;
-# collect them inside each test (see run()) so the warning stays attributed to, and ignored in, SDK tests.
+# collect them inside each test (see run()) so the warning stays in, and is ignored by, SDK tests.
 pytestmark = [
     pytest.mark.sdk,
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
@@ -40,7 +40,9 @@ class StaticToken(AccessTokenProvider):
         self._token = token
         self._hosts = AllowedHostsValidator(hosts)
 
-    async def get_authorization_token(self, uri: str, additional_authentication_context=None) -> str:
+    async def get_authorization_token(
+        self, uri: str, additional_authentication_context=None
+    ) -> str:
         return self._token if self._hosts.is_url_host_valid(uri) else ""
 
     def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
@@ -100,7 +102,8 @@ def test_alerts_v2_list_filter_select_page_get_patch_comment(server) -> None:
             filter="severity eq 'high'", select=["id", "title", "severity"], top=5, count=True
         )
         page = await client.security.alerts_v2.get(RequestConfiguration(query_parameters=params))
-        assert page is not None and 0 < len(page.value) <= 5
+        assert page is not None
+        assert 0 < len(page.value) <= 5
         assert all(a.severity.value == "high" for a in page.value)
         assert page.odata_count >= len(page.value)
 
@@ -118,7 +121,8 @@ def test_alerts_v2_list_filter_select_page_get_patch_comment(server) -> None:
 
         alert_id = seen[0]
         one = await client.security.alerts_v2.by_alert_id(alert_id).get()
-        assert one.id == alert_id and one.evidence is not None
+        assert one.id == alert_id
+        assert one.evidence is not None
 
         updated = await client.security.alerts_v2.by_alert_id(alert_id).patch(
             Alert(status=AlertStatus.InProgress, assigned_to="o'brien@contoso.com")
@@ -171,7 +175,8 @@ def test_partner_alerts_list_get_patch(server) -> None:
         builder = client.security.partner.security_alerts.by_partner_security_alert_id(target.id)
         await builder.patch(
             PartnerSecurityAlert(
-                status=SecurityAlertStatus.Resolved, resolved_reason=SecurityAlertResolvedReason.Fraud
+                status=SecurityAlertStatus.Resolved,
+                resolved_reason=SecurityAlertResolvedReason.Fraud,
             )
         )
         after = await builder.get()
@@ -220,11 +225,17 @@ def test_pim_expand_configuration_and_actions(server) -> None:
         ).get()
         assert config.is_enabled is False
 
-        await pim.alerts.refresh.post(RefreshPostRequestBody(scope_id="/", scope_type="DirectoryRole"))
+        await pim.alerts.refresh.post(
+            RefreshPostRequestBody(scope_id="/", scope_type="DirectoryRole")
+        )
         await pim.alerts.by_unified_role_management_alert_id(stale.id).refresh.post()
 
         incident_id = stale.alert_incidents[0].id
-        await pim.alerts.by_unified_role_management_alert_id(stale.id).alert_incidents.by_unified_role_management_alert_incident_id(incident_id).remediate.post()  # noqa: E501
+        await (
+            pim.alerts.by_unified_role_management_alert_id(stale.id)
+            .alert_incidents.by_unified_role_management_alert_incident_id(incident_id)
+            .remediate.post()
+        )
         after = await pim.alerts.by_unified_role_management_alert_id(stale.id).get()
         assert after.incident_count == stale.incident_count - 1
 
@@ -249,7 +260,8 @@ def test_v1_sdk_reads_alerts_v2(server) -> None:
             filter="status eq 'new'", top=3
         )
         page = await client.security.alerts_v2.get(RequestConfiguration(query_parameters=params))
-        assert page.value and len(page.value) <= 3
+        assert page.value
+        assert len(page.value) <= 3
         assert all(a.status.value == "new" for a in page.value)
         one = await client.security.alerts_v2.by_alert_id(page.value[0].id).get()
         assert one.id == page.value[0].id
