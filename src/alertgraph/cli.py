@@ -110,7 +110,11 @@ def serve(
         from alertgraph.tls import ensure_local_tls
 
         files = ensure_local_tls(store, [host, "127.0.0.1", "localhost"])
-        ssl_options = {"ssl_certfile": str(files.certfile), "ssl_keyfile": str(files.keyfile)}
+        ssl_options = {
+            "ssl_certfile": str(files.certfile),
+            "ssl_keyfile": str(files.keyfile),
+            "ca_file": str(files.ca_file),
+        }
         scheme = "https"
         click.echo(files.trust_instructions)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -119,8 +123,11 @@ def serve(
     click.echo(f"Base URL:  {base}")
     click.echo(f"Tenant:    {settings.default_tenant}")
     click.echo(f"Dev token (12 h, every permission): {token}")
+    trust = f"--cacert '{ssl_options['ca_file']}' " if tls else ""
     click.echo("Try:")
-    click.echo(f"  curl -s -H 'Authorization: Bearer {token}' '{base}/security/alerts_v2?$top=2'")
+    click.echo(
+        f"  curl -s {trust}-H 'Authorization: Bearer {token}' '{base}/security/alerts_v2?$top=2'"
+    )
     sys.stdout.flush()
     store.engine.dispose()
     os.environ["ALERTGRAPH_DATABASE_URL"] = settings.database_url
@@ -133,7 +140,8 @@ def serve(
         workers=workers,
         log_level="info",
         proxy_headers=True,
-        **ssl_options,
+        ssl_certfile=ssl_options.get("ssl_certfile"),
+        ssl_keyfile=ssl_options.get("ssl_keyfile"),
     )
 
 
