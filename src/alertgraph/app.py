@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from pathlib import Path
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +21,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from alertgraph.api import handler_for
-from alertgraph.auth import AuthSettings, Authenticator, auth_routes
+from alertgraph.auth import AuthSettings, Authenticator
+from alertgraph.oidc import auth_routes
 from alertgraph.context import Call, Reply
 from alertgraph.errors import BadRequest, GraphError, PayloadTooLarge, UnsupportedMediaType
 from alertgraph.resolve import resolve
@@ -42,7 +44,9 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     store = store or Store.open(settings.database_url)
     auth_settings = AuthSettings(
         leeway_seconds=settings.token_leeway_seconds,
-        trusted_issuers_file=settings.trusted_issuers_file,
+        trusted_issuers_file=(
+            Path(settings.trusted_issuers_file) if settings.trusted_issuers_file else None
+        ),
     )
     authenticator = Authenticator(store, auth_settings)
 
@@ -55,12 +59,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             return _error_response(error, request_id, client_request_id)
         except Exception:
             log.exception("unexpected error (request-id %s)", request_id)
-            error = GraphError(
+            unexpected = GraphError(
                 f"An unexpected error occurred. Quote request-id {request_id} when reporting it.",
                 code="generalException",
                 status=500,
             )
-            return _error_response(error, request_id, client_request_id)
+            return _error_response(unexpected, request_id, client_request_id)
         response = _render(reply, request.method == "HEAD")
         response.headers["request-id"] = request_id
         response.headers["client-request-id"] = client_request_id

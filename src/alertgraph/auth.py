@@ -511,6 +511,16 @@ def authorize(
         raise Forbidden(problem, code=code)
 
 
+def known_application_permissions() -> frozenset[str]:
+    """Every permission some served operation accepts (what an app registration may be given)."""
+    names: set[str] = set()
+    for entity_set in ENTITY_SETS:
+        names.update(entity_set.read_permissions, entity_set.write_permissions)
+    for special in ACTIONS.values():
+        names.update(special.permissions)
+    return frozenset(names)
+
+
 def default_dev_grants() -> tuple[list[str], list[str]]:
     """Scopes and directory role template ids for a dev token that may do everything served."""
     scopes: dict[str, None] = {}

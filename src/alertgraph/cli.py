@@ -110,7 +110,7 @@ def serve(
         files = ensure_local_tls(store, [host, "127.0.0.1", "localhost"])
         ssl_options = {"ssl_certfile": str(files.certfile), "ssl_keyfile": str(files.keyfile)}
         scheme = "https"
-        click.echo(files.instructions)
+        click.echo(files.trust_instructions)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"{scheme}://{shown_host}:{port}/beta"
     click.echo(f"alertgraph {store.dialect} database: {settings.database_url}")
@@ -227,6 +227,49 @@ def token(
     click.echo(minted)
 
 
+@main.group()
+def app() -> None:
+    """Manage app registrations for the client-credentials flow."""
+
+
+@app.command(name="add")
+@db_option
+@tenant_option
+@click.option(
+    "--role", "roles", multiple=True, required=True, metavar="PERM",
+    help="Application permission the app gets (repeat for several).",
+)
+@click.option("--name", metavar="NAME", help="Display name of the app.")
+def app_add(
+    database_url: str | None, tenant: str | None, roles: tuple[str, ...], name: str | None
+) -> None:
+    """Register an application; print its client id and secret (shown only once).
+
+    The secret is stored as a salted hash. Exchange it for a token at
+    /{tenant}/oauth2/v2.0/token with grant_type=client_credentials and
+    scope=https://graph.microsoft.com/.default (see docs/auth.md).
+
+    \b
+    Example:
+      alertgraph app add --tenant $TENANT --role SecurityAlert.Read.All --name siem
+    """
+    from alertgraph.auth import add_app, known_application_permissions
+
+    settings = _settings(database_url=database_url, default_tenant=tenant)
+    known = known_application_permissions()
+    unknown = [role for role in roles if role not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown permission {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+            param_hint="--role",
+        )
+    store = _open_store(settings)
+    client_id, secret = add_app(store, tenant=settings.default_tenant, roles=roles, name=name)
+    click.echo(f"tenant:        {settings.default_tenant}")
+    click.echo(f"client_id:     {client_id}")
+    click.echo(f"client_secret: {secret}")
+
+
 @main.command(name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -253,7 +296,6 @@ def import_command(
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     store = _open_store(settings)
-    size = file.stat().st_size
     with Progress(
         TextColumn("[bold]importing[/bold] {task.fields[name]}"),
         BarColumn(),
@@ -262,22 +304,23 @@ def import_command(
         transient=False,
         disable=not sys.stderr.isatty(),
     ) as progress:
-        task = progress.add_task("import", total=size or 1, name=file.name, records=0)
+        # The total is unknown while streaming, so the bar pulses and the record count moves.
+        task = progress.add_task("import", total=None, name=file.name, records=0)
 
         def advance(done: int) -> None:
             progress.update(task, records=done)
 
         try:
             result = import_file(
-                store, file, into, tenant=settings.default_tenant, progress=advance,
-                byte_progress=lambda offset: progress.update(task, completed=offset),
+                store, file, into, tenant=settings.default_tenant, progress=advance
             )
         except ImportFailed as exc:
             raise click.ClickException(str(exc)) from None
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        progress.update(task, completed=size or 1)
-    click.echo(result.summary())
+        progress.update(task, total=1, completed=1)
+    written = ", ".join(f"{count} {name}" for name, count in result.counts.items())
+    click.echo(f"Imported {result.records} records into {result.into} ({written}).")
 
 
 if __name__ == "__main__":
