@@ -26,6 +26,8 @@ import pytest
 from tests.conftest import REQUIRE_PG
 from tests.live import LiveServer, live_server
 
+pytestmark = pytest.mark.sdk
+
 PROJECT = Path(__file__).resolve().parents[1] / "js"
 SCRIPT = PROJECT / "graph-client.mjs"
 #: written into node_modules after a successful ``npm ci``: reinstall only when the lock changes
