@@ -131,10 +131,14 @@ def test_graph_js_client_over_tls(node_project: Path, db_url: str, tmp_path: Pat
         summary = run_script(node_project, base_url, token, ca_file)
 
         assert (summary["baseUrl"], summary["version"]) == (server.base, "beta")
-        exchanges = summary["exchanges"]
-        for exchange in exchanges:
+        *exchanges, failed = summary["exchanges"]
+        for exchange in [*exchanges, failed]:
             assert exchange["url"].startswith(f"{base_url}/"), exchange
             assert exchange["bearer"], f"no token sent with {exchange}"
+            # the client tags each request; the server echoes the tag, as Graph does
+            assert exchange["clientRequestId"], exchange
+            assert exchange["echoedClientRequestId"] == exchange["clientRequestId"], exchange
+        for exchange in exchanges:
             assert 200 <= exchange["status"] < 300, exchange
             if exchange["status"] != 204:
                 # the client parses a body as JSON only when this part is exactly application/json
@@ -173,6 +177,15 @@ def test_graph_js_client_over_tls(node_project: Path, db_url: str, tmp_path: Pat
         assert alert["after"]["lastUpdateDateTime"] > alert["beforeLastUpdateDateTime"]
         stored = httpx.get(f"{alerts}/{alert['id']}", headers=headers, verify=server.verify).json()
         assert {k: stored[k] for k in wanted} == wanted
+
+        assert failed["status"] == 400
+        assert failed["contentType"].split(";")[0] == "application/json"
+        error = summary["error"]
+        assert error["graphError"]
+        assert (error["statusCode"], error["code"]) == (400, "BadRequest")
+        assert "Did you mean 'severity'?" in error["message"]
+        assert error["requestId"]
+        assert error["dateParsed"]
 
         pim = summary["pim"]
         assert pim["ids"] == expected_pim

@@ -6,7 +6,7 @@
 //   ALERTGRAPH_TOKEN      a bearer token the server accepts (`alertgraph token`)
 //   NODE_EXTRA_CA_CERTS   the CA file `alertgraph serve --tls` prints, so Node trusts the server
 //   ALERTGRAPH_PAGE_FILTER  optional $filter for the paged walk over /security/alerts_v2
-import { Client, PageIterator } from "@microsoft/microsoft-graph-client";
+import { Client, GraphError, PageIterator } from "@microsoft/microsoft-graph-client";
 
 const serviceRoot = new URL(required("ALERTGRAPH_BASE_URL"));
 const token = required("ALERTGRAPH_TOKEN");
@@ -32,6 +32,8 @@ globalThis.fetch = async (input, init = {}) => {
     bearer: headers.get("authorization") === `Bearer ${token}`,
     status: response.status,
     contentType: response.headers.get("content-type"),
+    clientRequestId: headers.get("client-request-id"),
+    echoedClientRequestId: response.headers.get("client-request-id"),
   };
   if (response.ok && exchange.contentType?.startsWith("application/json")) {
     const body = await response.clone().json();
@@ -115,6 +117,21 @@ async function main() {
     incidentIds: incidents.items.map((incident) => incident.id),
     incidentsComplete: incidents.complete,
   };
+
+  // An error arrives as the client's GraphError, built from Graph's error envelope.
+  try {
+    await client.api("/security/alerts_v2").filter("severty eq 'high'").get();
+    summary.error = null;
+  } catch (error) {
+    summary.error = {
+      graphError: error instanceof GraphError,
+      statusCode: error.statusCode,
+      code: error.code,
+      message: error.message,
+      requestId: error.requestId,
+      dateParsed: !Number.isNaN(error.date?.getTime()),
+    };
+  }
 
   summary.exchanges = exchanges;
   process.stdout.write(JSON.stringify(summary, null, 2) + "\n");
