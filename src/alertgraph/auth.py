@@ -379,8 +379,10 @@ def _bearer_token(authorization: str | None) -> str:
     scheme, _, token = authorization.strip().partition(" ")
     # RFC 7235: the scheme is case-insensitive
     if scheme.lower() != "bearer":
+        # Never echo what may be a credential sent without its scheme: name short schemes only.
+        shown = f"'{scheme}' " if len(scheme) <= 16 and scheme.isalpha() else ""
         raise Unauthorized(
-            f"Authorization scheme '{scheme}' is not supported; send 'Bearer <access token>'.",
+            f"Authorization scheme {shown}is not supported; send 'Bearer <access token>'.",
             error="invalid_request",
         )
     token = token.strip()
