@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal as TypingLiteral
+from typing import assert_never
 
 from alertgraph.errors import ODataError
 
@@ -150,8 +151,8 @@ _TOKEN_RES: list[tuple[str, re.Pattern[str]]] = [
     ("date", re.compile(r"-?\d{4,}-\d{2}-\d{2}(?![\w:])")),
     ("time", re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?![\w:])")),
     ("number", re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")),
-    ("string", re.compile(r"'(?:[^']+|'')*'")),
-    ("typed", re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)'((?:[^']+|'')*)'")),
+    ("string", re.compile(r"'[^']*(?:''[^']*)*'")),
+    ("typed", re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)'([^']*(?:''[^']*)*)'")),
     ("name", re.compile(r"\$?[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*")),
     ("punct", re.compile(r"[(),:/\-*]")),
 ]
@@ -657,3 +658,55 @@ def parse_expand(text: str, offset: int = 0, option: str = "$expand") -> tuple[E
                     )
         items.append(ExpandItem(path, pos, tuple(options)))
     return tuple(items)
+
+
+# ---- printing -----------------------------------------------------------------------------------
+
+
+def to_text(expr: Expr) -> str:
+    """Canonical text of a syntax tree that parses back to the same tree (binary operations are
+    parenthesized; runs of and/or are printed without recursing per term)."""
+    match expr:
+        case Literal():
+            return _literal_text(expr)
+        case Path():
+            return "/".join(expr.segments)
+        case Lambda():
+            source = "/".join(expr.source.segments)
+            if expr.variable is None or expr.body is None:
+                return f"{source}/{expr.op}()"
+            return f"{source}/{expr.op}({expr.variable}:{to_text(expr.body)})"
+        case Binary(op="and" | "or"):
+            operands: list[Expr] = []
+            node: Expr = expr
+            while isinstance(node, Binary) and node.op == expr.op:
+                operands.append(node.right)
+                node = node.left
+            operands.append(node)
+            return "(" + f" {expr.op} ".join(to_text(o) for o in reversed(operands)) + ")"
+        case Binary():
+            return f"({to_text(expr.left)} {expr.op} {to_text(expr.right)})"
+        case Unary(op="not"):
+            return f"not({to_text(expr.operand)})"
+        case Unary():
+            return f"-({to_text(expr.operand)})"
+        case In():
+            items = ",".join(to_text(item) for item in expr.items)
+            return f"({to_text(expr.left)} in ({items}))"
+        case Call():
+            return f"{expr.name}({','.join(to_text(arg) for arg in expr.args)})"
+    assert_never(expr)
+
+
+def _literal_text(lit: Literal) -> str:
+    match lit.kind:
+        case "string":
+            return "'" + lit.text.replace("'", "''") + "'"
+        case "enum":
+            return f"{lit.type_name}'" + lit.text.replace("'", "''") + "'"
+        case "duration":
+            return f"duration'{lit.text}'"
+        case "binary":
+            return f"binary'{lit.text}'"
+        case _:
+            return lit.text
