@@ -46,7 +46,12 @@ def test_invalid_record_names_every_problem(store: Store) -> None:
     with pytest.raises(RecordError) as caught:
         store.to_row(
             entity_set("alerts_v2"),
-            {"id": "x", "severty": "high", "status": "bogus", "createdDateTime": "2024-01-01T00:00:00"},
+            {
+                "id": "x",
+                "severty": "high",
+                "status": "bogus",
+                "createdDateTime": "2024-01-01T00:00:00",
+            },
         )
     text = str(caught.value)
     assert "severty" in text and "Did you mean 'severity'" in text

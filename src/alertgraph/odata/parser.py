@@ -490,7 +490,8 @@ class Parser:
         while self.at_punct("/"):
             slash = self.next()
             segment = self.peek()
-            if segment is None or segment.kind != "name":
+            # no spaces inside a path: "a/ eq 1" is a missing name, not a property called "eq"
+            if segment is None or segment.kind != "name" or segment.pos != slash.pos + 1:
                 raise self.error("expected a property name after '/'", slash.pos + 1)
             self.next()
             lowered = segment.text.lower()
