@@ -150,7 +150,7 @@ _TOKEN_RES: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("date", re.compile(r"-?\d{4,}-\d{2}-\d{2}(?![\w:])")),
     ("time", re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?![\w:])")),
-    ("number", re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")),
+    ("number", re.compile(r"\+?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")),
     ("string", re.compile(r"'[^']*(?:''[^']*)*'")),
     ("typed", re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)'([^']*(?:''[^']*)*)'")),
     ("name", re.compile(r"\$?[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*")),
@@ -335,9 +335,21 @@ class Parser:
         self.enter(start.pos)
         items: list[Expr] = []
         if self.at_punct(")"):
-            raise self.error("the list after 'in' is empty; give at least one value")
+            self.next()  # OData 4.01 allows an empty list: nothing is in it
+            self.depth -= 1
+            return ()
         while True:
-            items.append(self.expression())
+            item = self.unary()
+            # the list holds literals (OData 4.01 listExpr: primitive literals only)
+            if not (
+                isinstance(item, Literal)
+                or (isinstance(item, Unary) and isinstance(item.operand, Literal))
+            ):
+                raise self.error(
+                    "the list after 'in' may hold only literal values, like ('a', 'b')",
+                    _position(item),
+                )
+            items.append(item)
             if self.at_punct(","):
                 self.next()
                 continue
@@ -426,7 +438,7 @@ class Parser:
             )
 
     def number(self, token: Token, *, negative: bool = False) -> Literal:
-        text = ("-" if negative else "") + token.text
+        text = ("-" if negative else "") + token.text.lstrip("+")
         pos = token.pos - (1 if negative else 0)
         self.check_length(text, pos)
         if "e" in text.lower():
@@ -467,6 +479,11 @@ class Parser:
         if token.text in ("INF", "NaN"):
             return Literal("double", token.text, token.pos)
         if self.at_punct("("):
+            if lowered in ("any", "all"):
+                raise self.error(
+                    f"{lowered}() must follow a collection, like tags/{lowered}(t: t eq 'x')",
+                    token.pos,
+                )
             return self.call(token)
         return self.path(token)
 
@@ -525,6 +542,10 @@ class Parser:
         self.expect_punct(")", f"to close {op}(")
         self.depth -= 1
         return self.tall(Lambda(source, op, variable.text, body, token.pos), body)
+
+
+def _position(expr: Expr) -> int:
+    return expr.pos
 
 
 def parse_expression(text: str, option: str = "$filter", limits: Limits | None = None) -> Expr:

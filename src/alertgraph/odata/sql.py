@@ -78,6 +78,8 @@ class Renderer:
             case n.Compare():
                 return self.compare(pred.op, pred.left, pred.right, positive)
             case n.InList():
+                if not pred.items:  # nothing is in an empty list
+                    return sa.false() if positive else sa.true()
                 parts = [self.compare("eq", pred.left, item, positive) for item in pred.items]
                 if positive:
                     simple = [i for i in pred.items if isinstance(i, n.Lit) and i.value is not None]

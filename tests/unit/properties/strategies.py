@@ -70,7 +70,7 @@ def _extend(children: st.SearchStrategy[p.Expr]) -> st.SearchStrategy[p.Expr]:
         ),
         children.map(lambda c: p.Unary("not", c, 0)),
         children.map(lambda c: p.Unary("-", c, 0)),
-        st.tuples(children, st.lists(children, min_size=1, max_size=3)).map(
+        st.tuples(children, st.lists(literals, max_size=3)).map(
             lambda t: p.In(t[0], tuple(t[1]), 0)
         ),
         st.tuples(names, st.lists(children, max_size=3)).map(
