@@ -132,6 +132,44 @@ def test_filter_through_single_navigation(pim: Store) -> None:
     assert [a["id"] for a in body["value"]] == ["DirectoryRole_t1_StaleSignInAlert"]
 
 
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (
+            "alertIncidents/any(i: i/microsoft.graph.tooManyGlobalAdminsAssignedToTenantAlertIncident/assigneeId eq 'user3')",
+            ["TooManyGlobalAdminsAlert"],
+        ),
+        ("alertIncidents/any()", ["TooManyGlobalAdminsAlert"]),
+        ("not alertIncidents/any()", ["StaleSignInAlert"]),
+        (
+            "alertIncidents/all(i: startswith(i/microsoft.graph.tooManyGlobalAdminsAssignedToTenantAlertIncident/assigneeId, 'user'))",
+            ["StaleSignInAlert", "TooManyGlobalAdminsAlert"],
+        ),
+        (
+            "alertIncidents/all(i: i/microsoft.graph.tooManyGlobalAdminsAssignedToTenantAlertIncident/assigneeId eq 'user3')",
+            ["StaleSignInAlert"],
+        ),
+        (
+            "alertIncidents/any(i: i/microsoft.graph.tooManyGlobalAdminsAssignedToTenantAlertIncident/assigneeId eq $it/id)",
+            [],
+        ),
+    ],
+)
+def test_lambda_over_related_entities(pim: Store, condition: str, expected: list[str]) -> None:
+    body = list_collection(context(pim), PIM, q(filter=f"{SCOPE} and {condition}"))
+    assert sorted(a["id"].rsplit("_", 1)[1] for a in body["value"]) == expected
+
+
+def test_incidents_filter_on_their_alerts(store: Store) -> None:
+    insert(store, "incidents", [{"id": "i1"}, {"id": "i2"}])
+    insert(store, "alerts_v2", [alert(1, incidentId="i1"), alert(2, incidentId="i2")])
+    insert(store, "alerts_v2", [alert(3, incidentId="i1", severity="high")], tenant="t2")
+    body = list_collection(
+        context(store), INCIDENTS, q(filter="alerts/any(a: a/severity eq 'high')")
+    )
+    assert [i["id"] for i in body["value"]] == ["i2"]
+
+
 def test_pim_incidents_page_with_skip_links(pim: Store) -> None:
     parent = "DirectoryRole_t1_TooManyGlobalAdminsAlert"
     body = list_collection(context(pim), PIM_INCIDENTS, "$top=5", parent_key=parent)

@@ -218,6 +218,8 @@ class Renderer:
     # ---- lambdas --------------------------------------------------------------------------------
 
     def lambda_(self, pred: n.LambdaPred, positive: bool) -> Expr:
+        if isinstance(pred.source, n.NavCollection):
+            return self.navigation_lambda(pred, pred.source, positive)
         document, steps = self.collection_document(pred.source)
         primitive = not pred.element.structured
         elements = self.each(document, steps, primitive)
@@ -235,6 +237,33 @@ class Renderer:
             del self.elements[pred.depth]
             del self.element_types[pred.depth]
         exists = sa.exists(sa.select(sa.literal(1)).select_from(elements).where(condition))
+        if pred.op == "any":
+            return exists if positive else sa.not_(exists)
+        return sa.not_(exists) if positive else exists
+
+    def navigation_lambda(
+        self, pred: n.LambdaPred, source: n.NavCollection, positive: bool
+    ) -> Expr:
+        """any()/all() over related rows: EXISTS on the target table within the tenant."""
+        outer_set = BY_NAME[self.scope_sets[source.outer_scope]]
+        navigation = outer_set.navigation(source.navigation)
+        assert navigation is not None
+        from alertgraph.store import TABLES
+
+        target = TABLES[source.target].alias()
+        self.tables[source.scope] = target
+        outer = self.tables[source.outer_scope]
+        link = [
+            target.c[TENANT] == outer.c[TENANT],
+            target.c[navigation.remote] == outer.c[navigation.local],
+        ]
+        if pred.body is None:
+            condition: Expr = sa.true()
+        elif pred.op == "any":
+            condition = self.pred(pred.body, True)
+        else:
+            condition = sa.not_(sa.func.coalesce(self.pred(pred.body, True), sa.false()))
+        exists = sa.exists(sa.select(sa.literal(1)).select_from(target).where(*link, condition))
         if pred.op == "any":
             return exists if positive else sa.not_(exists)
         return sa.not_(exists) if positive else exists
