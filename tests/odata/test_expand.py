@@ -19,6 +19,7 @@ PIM_CONFIGS = entity_set("pim_configurations")
 INCIDENTS = entity_set("incidents")
 SCOPE = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
 PIM_ROOT = "identityGovernance/roleManagementAlerts"
+ADMINS = "microsoft.graph.tooManyGlobalAdminsAssignedToTenantAlertIncident"
 
 
 def q(**options: str) -> str:
@@ -136,21 +137,21 @@ def test_filter_through_single_navigation(pim: Store) -> None:
     ("condition", "expected"),
     [
         (
-            "alertIncidents/any(i: i/microsoft.graph.tooManyGlobalAdminsAssignedToTenantAlertIncident/assigneeId eq 'user3')",
+            f"alertIncidents/any(i: i/{ADMINS}/assigneeId eq 'user3')",
             ["TooManyGlobalAdminsAlert"],
         ),
         ("alertIncidents/any()", ["TooManyGlobalAdminsAlert"]),
         ("not alertIncidents/any()", ["StaleSignInAlert"]),
         (
-            "alertIncidents/all(i: startswith(i/microsoft.graph.tooManyGlobalAdminsAssignedToTenantAlertIncident/assigneeId, 'user'))",
+            f"alertIncidents/all(i: startswith(i/{ADMINS}/assigneeId, 'user'))",
             ["StaleSignInAlert", "TooManyGlobalAdminsAlert"],
         ),
         (
-            "alertIncidents/all(i: i/microsoft.graph.tooManyGlobalAdminsAssignedToTenantAlertIncident/assigneeId eq 'user3')",
+            f"alertIncidents/all(i: i/{ADMINS}/assigneeId eq 'user3')",
             ["StaleSignInAlert"],
         ),
         (
-            "alertIncidents/any(i: i/microsoft.graph.tooManyGlobalAdminsAssignedToTenantAlertIncident/assigneeId eq $it/id)",
+            f"alertIncidents/any(i: i/{ADMINS}/assigneeId eq $it/id)",
             [],
         ),
     ],

@@ -35,14 +35,22 @@ ALERTS = entity_set("alerts_v2")
 )
 def test_hostile(store: Store, raw_query: str, message: str) -> None:
     insert(store, "alerts_v2", [alert(1)])
+    if message:
+        with pytest.raises(ODataError) as caught:
+            list_collection(context(store), ALERTS, raw_query)
+        assert caught.value.status == 400
+        assert message in caught.value.message
+        return
+    # either answer is fine here (SQLite widens an integer overflow to a float, PostgreSQL
+    # refuses it), as long as it is a 400 and never a 500
     try:
         body = list_collection(context(store), ALERTS, raw_query)
     except ODataError as error:
-        assert error.status == 400
-        assert message in error.message
+        status = error.status
     else:
-        assert message == "", f"expected a 400 naming {message!r}"
+        status = 200
         assert isinstance(body["value"], list)
+    assert status in (200, 400)
 
 
 def test_injection_text_is_data(store: Store) -> None:

@@ -496,7 +496,7 @@ class Binder:
             if not var.type.structured:
                 raise self.error(f"'{first}' is a {var.type.kind}; it has no members", pos)
             return self.json_path(var, self.model.types[var.type.kind], segments, pos)
-        if first == "$it":
+        if first.lower() == "$it":
             segments.pop(0)
             if not segments:
                 raise self.error("$it alone is the whole entity; name a property after $it/", pos)
