@@ -1,7 +1,7 @@
 """The served entity sets: one row each, everything else is derived from the EDM.
 
-A row says where a collection lives in the URL space, which EDM type it holds, which table stores it,
-what Graph documents about it (query options, limits, permissions, write codes) and how its
+A row says where a collection lives in the URL space, which EDM type it holds, which table stores
+it, what Graph documents about it (query options, limits, permissions, write codes) and how its
 navigation properties join other sets. Adding an endpoint is adding a row here.
 """
 
@@ -151,9 +151,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         write_permissions=("SecurityIncident.ReadWrite.All",),
         read_roles=SECURITY_READ_ROLES,
         write_roles=SECURITY_WRITE_ROLES,
-        options=frozenset(
-            {"$filter", "$select", "$count", "$top", "$skip", "$orderby", "$expand"}
-        ),
+        options=frozenset({"$filter", "$select", "$count", "$top", "$skip", "$orderby", "$expand"}),
         documented_options=frozenset({"$count", "$filter", "$skip", "$top", "$expand"}),
         documented_filterable=(
             "assignedTo",

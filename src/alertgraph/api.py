@@ -1,0 +1,189 @@
+"""The generic Graph handlers: one function per kind of target, for every entity set.
+
+Reads go through the OData engine (alertgraph.odata); writes and actions through workflow.py.
+Nothing here knows a particular endpoint: behaviour comes from the EntitySet rows and the EDM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+
+from alertgraph import odata, workflow
+from alertgraph.auth import ACTIONS, authorize
+from alertgraph.context import Call, Reply
+from alertgraph.endpoints import EntitySet, entity_set
+from alertgraph.errors import MethodNotAllowed, NotFound
+from alertgraph.resolve import Target
+from alertgraph.store import PARENT, TENANT
+
+Handler = Callable[[Call], Reply]
+
+
+def _require(call: Call, es: EntitySet, operation: str) -> None:
+    authorize(call.principal, es, operation, request_id=call.request_id)
+
+
+def list_collection(call: Call) -> Reply:
+    target = call.target
+    assert target.entity_set is not None
+    _require(call, target.entity_set, "read")
+    body = odata.list_collection(
+        call.read_context(), target.entity_set, call.raw_query, parent_key=target.parent_key
+    )
+    return Reply(body=body)
+
+
+def count_collection(call: Call) -> Reply:
+    target = call.target
+    assert target.entity_set is not None
+    _require(call, target.entity_set, "read")
+    if target.navigation is not None:
+        nav_count = _navigation_collection(call, count=True)
+        return Reply(body=str(nav_count.body), kind="text")
+    total = odata.count_collection(
+        call.read_context(), target.entity_set, call.raw_query, parent_key=target.parent_key
+    )
+    return Reply(body=str(total), kind="text")
+
+
+def get_entity(call: Call) -> Reply:
+    target = call.target
+    assert target.entity_set is not None
+    assert target.key is not None
+    _require(call, target.entity_set, "read")
+    body = odata.get_entity(
+        call.read_context(),
+        target.entity_set,
+        target.key,
+        call.raw_query,
+        parent_key=target.parent_key,
+    )
+    return Reply(body=body)
+
+
+def get_navigation(call: Call) -> Reply:
+    """``incidents/{id}/alerts``, ``alerts/{id}/alertDefinition``, ``alertConfiguration``..."""
+    return _navigation_collection(call, count=False)
+
+
+def _navigation_collection(call: Call, *, count: bool) -> Reply:
+    target = call.target
+    es = target.entity_set
+    assert es is not None
+    assert target.key is not None
+    assert target.navigation is not None
+    nav = es.navigation(target.navigation)
+    assert nav is not None
+    # incidents/{id}/alerts needs the incident read permission only (auth.ACTIONS says so).
+    _require(call, es, nav.name if (es.name, nav.name) in ACTIONS else "read")
+    source = call.store.tables[es.name]
+    where = [source.c[TENANT] == call.tenant, source.c.id == target.key]
+    if target.parent_key is not None:
+        where.append(source.c[PARENT] == target.parent_key)
+    with call.store.engine.connect() as conn:
+        local_value = conn.execute(select(source.c[nav.local]).where(*where)).first()
+    if local_value is None:
+        raise NotFound(f"No {es.path} item has the id '{target.key}'.")
+    link_value = local_value[0]
+    related = entity_set(nav.target)
+    ctx = call.read_context()
+    if nav.collection and target.nav_key is not None:
+        # One related entity through the navigation (incidents/{id}/alerts/{alertId}): it must
+        # really be linked, or it is not found at this address.
+        related_table = call.store.tables[related.name]
+        with call.store.engine.connect() as conn:
+            linked = conn.execute(
+                select(related_table.c.id).where(
+                    related_table.c[TENANT] == call.tenant,
+                    related_table.c.id == target.nav_key,
+                    related_table.c[nav.remote] == link_value,
+                )
+            ).first()
+        if linked is None:
+            raise NotFound(f"No item '{target.nav_key}' under {target.path}.")
+        return Reply(body=odata.get_entity(ctx, related, target.nav_key, call.raw_query))
+    if nav.collection:
+        if count:
+            return Reply(
+                body=odata.count_collection(
+                    ctx, related, call.raw_query, link=(nav.remote, link_value)
+                )
+            )
+        return Reply(
+            body=odata.list_collection(
+                ctx,
+                related,
+                call.raw_query,
+                link=(nav.remote, link_value),
+                context_path=target.path,
+            )
+        )
+    if link_value is None:
+        return Reply(status=204)
+    related_table = call.store.tables[related.name]
+    with call.store.engine.connect() as conn:
+        related_id = conn.execute(
+            select(related_table.c.id).where(
+                related_table.c[TENANT] == call.tenant, related_table.c[nav.remote] == link_value
+            )
+        ).scalar()
+    if related_id is None:
+        return Reply(status=204)
+    return Reply(body=odata.get_entity(ctx, related, related_id, call.raw_query))
+
+
+def service_document(call: Call) -> Reply:
+    roots = sorted({es.path.split("/")[0] for es in _sets_of(call.target.version)})
+    return Reply(
+        body={
+            "@odata.context": f"{call.service_root}/$metadata",
+            "value": [{"name": name, "kind": "Singleton", "url": name} for name in roots],
+        }
+    )
+
+
+def _sets_of(version: str) -> list[EntitySet]:
+    from alertgraph.endpoints import ENTITY_SETS
+
+    return [es for es in ENTITY_SETS if version in es.versions]
+
+
+#: (target kind, HTTP method) → handler
+ROUTES: dict[tuple[str, str], Handler] = {
+    ("collection", "GET"): list_collection,
+    ("collection", "POST"): workflow.create_entity,
+    ("count", "GET"): count_collection,
+    ("entity", "GET"): get_entity,
+    ("entity", "PATCH"): workflow.patch_entity,
+    ("comments", "POST"): workflow.add_comments,
+    ("comments", "GET"): workflow.list_comments,
+    ("action", "POST"): workflow.run_action,
+    ("navigation", "GET"): get_navigation,
+    ("metadata", "GET"): service_document,  # answered before routing; listed for 405s
+    ("service", "GET"): service_document,
+}
+
+
+def handler_for(target: Target, method: str) -> Handler:
+    """The handler of a target and method; 405 naming the allowed methods otherwise."""
+    method = "GET" if method == "HEAD" else method
+    found = ROUTES.get((target.kind, method))
+    if found is not None:
+        if method == "POST" and target.kind == "collection":
+            es = target.entity_set
+            if es is None or es.name != "alerts_v2" or target.parent_key is not None:
+                found = None
+        if found is not None:
+            return found
+    allowed = sorted(m for (kind, m) in ROUTES if kind == target.kind)
+    if target.kind == "collection" and (
+        target.entity_set is None or target.entity_set.name != "alerts_v2"
+    ):
+        allowed = [m for m in allowed if m != "POST"]
+    raise MethodNotAllowed(
+        f"The HTTP method '{method}' is not allowed on this resource. "
+        f"Allowed: {', '.join(allowed)}.",
+        headers={"Allow": ", ".join(allowed)},
+    )

@@ -1,0 +1,195 @@
+"""The ASGI app: one catch-all route for Graph paths, the identity routes, one error handler.
+
+Request flow: ids → authenticate (401) → resolve the path (404) → pick the handler (405) → read the
+body (413/415/400) → run the handler in the thread pool → Graph JSON. Any GraphError raised on the
+way leaves as Graph's error envelope; anything else is logged with the request id and answered 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from alertgraph.api import handler_for
+from alertgraph.auth import Authenticator, AuthSettings
+from alertgraph.context import Call, Reply
+from alertgraph.errors import BadRequest, GraphError, PayloadTooLarge, UnsupportedMediaType
+from alertgraph.oidc import auth_routes
+from alertgraph.resolve import resolve
+from alertgraph.settings import Settings
+from alertgraph.store import Store
+
+log = logging.getLogger("alertgraph")
+
+JSON_TYPE = (
+    "application/json;odata.metadata=minimal;odata.streaming=true;"
+    "IEEE754Compatible=false;charset=utf-8"
+)
+METHODS = ["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE", "OPTIONS"]
+PREFER_EVOLVABLE = "include-unknown-enum-members"
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Starlette:
+    """Build the app for ``settings``; the store is opened (and its schema created) if not given."""
+    store = store or Store.open(settings.database_url)
+    auth_settings = AuthSettings(
+        leeway_seconds=settings.token_leeway_seconds,
+        trusted_issuers_file=(
+            Path(settings.trusted_issuers_file) if settings.trusted_issuers_file else None
+        ),
+    )
+    authenticator = Authenticator(store, auth_settings)
+
+    async def graph(request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        client_request_id = request.headers.get("client-request-id") or request_id
+        try:
+            reply, call = await _serve(request, request_id, settings, store, authenticator)
+        except GraphError as error:
+            return _error_response(error, request_id, client_request_id)
+        except Exception:
+            log.exception("unexpected error (request-id %s)", request_id)
+            unexpected = GraphError(
+                f"An unexpected error occurred. Quote request-id {request_id} when reporting it.",
+                code="generalException",
+                status=500,
+            )
+            return _error_response(unexpected, request_id, client_request_id)
+        response = _render(reply, request.method == "HEAD")
+        response.headers["request-id"] = request_id
+        response.headers["client-request-id"] = client_request_id
+        response.headers["OData-Version"] = "4.0"
+        if call is not None and call.evolvable:
+            response.headers["Preference-Applied"] = PREFER_EVOLVABLE
+        if call is not None and call.after_response:
+            from starlette.background import BackgroundTasks
+
+            tasks = BackgroundTasks()
+            for job in call.after_response:
+                tasks.add_task(run_in_threadpool, job)
+            response.background = tasks
+        return response
+
+    routes = [*auth_routes(store, auth_settings), Route("/{path:path}", graph, methods=METHODS)]
+    app = Starlette(routes=routes)
+    app.state.store = store
+    app.state.settings = settings
+    app.state.authenticator = authenticator
+    return app
+
+
+async def _serve(
+    request: Request,
+    request_id: str,
+    settings: Settings,
+    store: Store,
+    authenticator: Authenticator,
+) -> tuple[Reply, Call | None]:
+    raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    raw_path = raw_path.split("?", 1)[0]
+    target = resolve(raw_path)
+    handler = handler_for(target, request.method)
+    if target.kind == "metadata":  # anonymous, as on Graph
+        return metadata_reply(store), None
+    principal = await run_in_threadpool(
+        authenticator.authenticate, request.headers.get("authorization"), request_id=request_id
+    )
+    body = await _read_body(request, settings)
+    base = str(request.base_url).rstrip("/")
+    call = Call(
+        store=store,
+        settings=settings,
+        principal=principal,
+        target=target,
+        request_id=request_id,
+        service_root=f"{base}/{target.version}",
+        raw_query=request.scope.get("query_string", b"").decode("latin-1"),
+        evolvable=PREFER_EVOLVABLE in request.headers.get("prefer", "").lower(),
+        body=body,
+    )
+    reply = await run_in_threadpool(handler, call)
+    return reply, call
+
+
+def app_from_environment() -> Starlette:
+    """Factory for uvicorn workers: each process builds its app from ALERTGRAPH_* variables."""
+    import os
+
+    return create_app(Settings.from_env(os.environ))
+
+
+def metadata_reply(store: Store) -> Reply:
+    return Reply(body=store.model.xml, kind="xml")
+
+
+async def _read_body(request: Request, settings: Settings) -> Any:
+    if request.method not in ("POST", "PATCH", "PUT"):
+        return None
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > settings.max_body_bytes:
+        raise PayloadTooLarge(
+            f"The request body is {declared} bytes; the limit is {settings.max_body_bytes}."
+        )
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > settings.max_body_bytes:
+            raise PayloadTooLarge(f"The request body exceeds {settings.max_body_bytes} bytes.")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return None
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/json" and not content_type.endswith("+json"):
+        raise UnsupportedMediaType(
+            f"Content-Type '{content_type or '(none)'}' is not supported; send the body as "
+            "application/json."
+        )
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+
+
+def _render(reply: Reply, head: bool) -> Response:
+    if reply.status == 204 or (reply.body is None and reply.kind == "json"):
+        return Response(status_code=reply.status, headers=reply.headers)
+    if reply.kind == "text":
+        content: bytes = str(reply.body).encode()
+        media = "text/plain;charset=utf-8"
+    elif reply.kind == "xml":
+        content = reply.body if isinstance(reply.body, bytes) else str(reply.body).encode()
+        media = "application/xml"
+    else:
+        content = orjson.dumps(reply.body)
+        media = JSON_TYPE
+    response = Response(
+        b"" if head else content, status_code=reply.status, headers=reply.headers, media_type=media
+    )
+    if head:
+        response.headers["content-length"] = str(len(content))
+    return response
+
+
+def _error_response(error: GraphError, request_id: str, client_request_id: str) -> Response:
+    date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    body = error.body(date=date, request_id=request_id, client_request_id=client_request_id)
+    headers = {
+        **error.headers,
+        "request-id": request_id,
+        "client-request-id": client_request_id,
+    }
+    return Response(
+        orjson.dumps(body), status_code=error.status, headers=headers, media_type=JSON_TYPE
+    )

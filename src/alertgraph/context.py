@@ -1,0 +1,61 @@
+"""What a handler gets (Call) and gives back (Reply); no HTTP types below this line.
+
+Handlers in api.py (reads) and workflow.py (writes and actions) are plain synchronous functions of a
+Call, run in Starlette's thread pool, so database code stays synchronous.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from alertgraph.auth import Principal
+from alertgraph.odata import QuerySettings, ReadContext
+from alertgraph.resolve import Target
+from alertgraph.settings import Settings
+from alertgraph.store import Store
+
+
+@dataclass(slots=True)
+class Call:
+    store: Store
+    settings: Settings
+    principal: Principal
+    target: Target
+    request_id: str
+    #: absolute root of the version addressed, e.g. "http://127.0.0.1:8000/beta"
+    service_root: str
+    raw_query: str
+    #: the client sent ``Prefer: include-unknown-enum-members`` (spec 4.11)
+    evolvable: bool
+    #: parsed JSON body (None when the request had none)
+    body: Any = None
+    #: work to run after the response has been sent (e.g. a refresh operation)
+    after_response: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def tenant(self) -> str:
+        return self.principal.tenant
+
+    def read_context(self) -> ReadContext:
+        return ReadContext(
+            store=self.store,
+            tenant=self.tenant,
+            service_root=self.service_root,
+            evolvable=self.evolvable,
+            settings=QuerySettings(
+                strict_graph=self.settings.strict_graph,
+                max_nodes=self.settings.max_filter_nodes,
+                max_depth=self.settings.max_expression_depth,
+            ),
+        )
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    #: "json", "text" (the /$count segment) or "xml" ($metadata)
+    kind: str = "json"

@@ -1,0 +1,194 @@
+"""Resolve a request path to what it addresses: a collection, an entity, a count, an action...
+
+Works on the raw (still percent-encoded) path so that ``%2F`` inside a key is not a separator, as
+the official SDKs encode ids. Keys are accepted as ``/alerts/{id}`` and ``/alerts('{id}')`` (Graph
+uses both). Action segments are accepted with or without their namespace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import unquote
+
+from alertgraph.endpoints import ENTITY_SETS, EntitySet, entity_set
+from alertgraph.errors import BadRequest, NotFound
+
+VERSIONS = ("beta", "v1.0")
+
+TargetKind = Literal[
+    "collection", "count", "entity", "comments", "action", "navigation", "metadata", "service"
+]
+
+#: Actions bound to a collection (set name → action names) or to an entity.
+COLLECTION_ACTIONS = {
+    "alerts_v2": ("moveAlerts", "createAlert"),
+    "incidents": ("mergeIncidents",),
+    "pim_alerts": ("refresh",),
+}
+ENTITY_ACTIONS = {"pim_alerts": ("refresh",), "pim_incidents": ("remediate",)}
+COMMENT_SETS = ("alerts_v2", "incidents")
+ACTION_NAMESPACES = ("microsoft.graph.security.", "microsoft.graph.")
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: TargetKind
+    version: str
+    entity_set: EntitySet | None = None
+    key: str | None = None
+    parent_key: str | None = None
+    action: str | None = None
+    #: for kind "navigation": the navigation property followed from ``entity_set``/``key``
+    navigation: str | None = None
+    #: for kind "navigation" on a collection: the key of one related entity
+    nav_key: str | None = None
+    #: the collection path as addressed, for context URLs and nextLinks (keys in parentheses)
+    path: str = ""
+
+
+def _split_key(segment: str) -> tuple[str, str | None]:
+    """``alerts('a''b')`` → ("alerts", "a'b"); ``alerts`` → ("alerts", None). Decodes once."""
+    if segment.endswith(")") and "(" in segment:
+        name, _, inner = segment.partition("(")
+        inner = unquote(inner[:-1])
+        if len(inner) >= 2 and inner[0] == "'" and inner[-1] == "'":
+            inner = inner[1:-1].replace("''", "'")
+        return unquote(name), inner
+    return unquote(segment), None
+
+
+def _action_name(segment: str, allowed: tuple[str, ...]) -> str | None:
+    for name in allowed:
+        if segment == name or any(segment == ns + name for ns in ACTION_NAMESPACES):
+            return name
+    return None
+
+
+def quote_key(key: str) -> str:
+    """A key as it appears inside parentheses in context URLs and nextLinks."""
+    return "'" + key.replace("'", "''") + "'"
+
+
+def resolve(raw_path: str) -> Target:
+    """Map a raw request path (``/beta/security/alerts_v2/abc``) to a :class:`Target`.
+
+    Raises NotFound for paths that address nothing Graph serves here.
+    """
+    raw_segments = [segment for segment in raw_path.split("/") if segment != ""]
+    if not raw_segments or raw_segments[0] not in VERSIONS:
+        raise NotFound(
+            f"Resource not found for the path '{unquote(raw_path)}'. "
+            "Paths start with /beta or /v1.0, for example /beta/security/alerts_v2.",
+            code="NotFound",
+        )
+    version = raw_segments[0]
+    rest = raw_segments[1:]
+    if rest == ["$metadata"]:
+        return Target("metadata", version)
+    if not rest:
+        return Target("service", version)
+
+    # Find the longest entity-set path that prefixes the request, where the segment right after
+    # a set may carry its key in parentheses.
+    for candidate in sorted(ENTITY_SETS, key=lambda s: -len(s.path)):
+        if candidate.parent is not None:
+            continue
+        if version not in candidate.versions:
+            continue
+        set_segments = candidate.path.split("/")
+        count = len(set_segments)
+        if len(rest) < count:
+            continue
+        names = [unquote(segment) for segment in rest[: count - 1]]
+        last_name, paren_key = _split_key(rest[count - 1])
+        if [*names, last_name] != set_segments:
+            continue
+        return _below_set(version, candidate, paren_key, rest[count:])
+    raise NotFound(
+        f"Resource not found for the segment '{unquote(rest[-1])}' in '/{'/'.join(rest)}'.",
+        code="NotFound",
+    )
+
+
+def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[str]) -> Target:
+    path = es.path
+    key = paren_key
+    if key is None:
+        if not rest:
+            return Target("collection", version, es, path=path)
+        first = unquote(rest[0])
+        if first == "$count" and len(rest) == 1:
+            return Target("count", version, es, path=path)
+        action = _action_name(first, COLLECTION_ACTIONS.get(es.name, ()))
+        if action is not None and len(rest) == 1:
+            return Target("action", version, es, action=action, path=path)
+        key = first
+        rest = rest[1:]
+    entity_path = f"{path}({quote_key(key)})"
+    if not rest:
+        return Target("entity", version, es, key=key, path=path)
+    name, sub_key = _split_key(rest[0])
+    tail = rest[1:]
+    if name == "comments" and es.name in COMMENT_SETS and sub_key is None and not tail:
+        return Target("comments", version, es, key=key, path=entity_path + "/comments")
+    action = _action_name(name, ENTITY_ACTIONS.get(es.name, ()))
+    if action is not None and sub_key is None and not tail:
+        return Target("action", version, es, key=key, action=action, path=entity_path)
+    nav = es.navigation(name)
+    if nav is None:
+        raise NotFound(
+            f"Resource not found for the segment '{name}' below {es.path}/{{id}}.", code="NotFound"
+        )
+    target = entity_set(nav.target)
+    if target.parent == es.name:  # contained collection, e.g. alertIncidents
+        nav_path = f"{entity_path}/{nav.name}"
+        if sub_key is None and not tail:
+            return Target("collection", version, target, parent_key=key, path=nav_path)
+        if sub_key is None:
+            sub_key = unquote(tail[0])
+            tail = tail[1:]
+            if sub_key == "$count" and not tail:
+                return Target("count", version, target, parent_key=key, path=nav_path)
+        if not tail:
+            return Target("entity", version, target, key=sub_key, parent_key=key, path=nav_path)
+        action = _action_name(unquote(tail[0]), ENTITY_ACTIONS.get(target.name, ()))
+        if action is not None and len(tail) == 1:
+            return Target(
+                "action",
+                version,
+                target,
+                key=sub_key,
+                parent_key=key,
+                action=action,
+                path=nav_path,
+            )
+        raise NotFound(f"Resource not found for the segment '{unquote(tail[0])}'.", code="NotFound")
+    if sub_key is not None or tail:
+        if nav.collection and tail == ["$count"] and sub_key is None:
+            return Target(
+                "count",
+                version,
+                es,
+                key=key,
+                navigation=nav.name,
+                path=f"{entity_path}/{nav.name}",
+            )
+        if nav.collection and (sub_key is not None) != bool(tail) and len(tail) <= 1:
+            related_key = sub_key if sub_key is not None else unquote(tail[0])
+            return Target(
+                "navigation",
+                version,
+                es,
+                key=key,
+                navigation=nav.name,
+                nav_key=related_key,
+                path=f"{entity_path}/{nav.name}",
+            )
+        raise BadRequest(
+            f"Navigation '{nav.name}' can only be read as a whole here; "
+            f"use {target.path}/{{id}} to address one item."
+        )
+    return Target(
+        "navigation", version, es, key=key, navigation=nav.name, path=f"{entity_path}/{nav.name}"
+    )
