@@ -30,6 +30,7 @@ ALERTS = entity_set("alerts_v2")
         ("$filter=length(title)%20mul%209223372036854775807%20mul%209%20gt%201", ""),
         ("$top=99999999999999999999999", "limit of '2000'"),
         ("$skip=1e3", "whole number"),
+        ("$skip=99999999999999999999", "between 0 and 2147483647"),
         ("$select=" + ",".join(["id"] * 5000), ""),
     ],
 )

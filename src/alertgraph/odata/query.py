@@ -20,6 +20,8 @@ from alertgraph.odata.options import parse_bool, parse_int
 
 SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
 MAX_EXPAND_DEPTH = 3
+#: the largest $skip (an Int32, as in Graph's OData stack); larger offsets overflow the drivers
+MAX_SKIP = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +114,7 @@ def _bind(
             prefix + "$top", values["$top"], low=1 if not prefix else 0, high=entity_set.max_top
         )
     if "$skip" in values:
-        skip = parse_int(prefix + "$skip", values["$skip"], low=0, high=None)
+        skip = parse_int(prefix + "$skip", values["$skip"], low=0, high=MAX_SKIP)
     count = parse_bool(prefix + "$count", values["$count"]) if "$count" in values else False
     select = _select(entity_set, values["$select"], prefix) if "$select" in values else None
     expand: tuple[Expand, ...] = ()
