@@ -97,6 +97,8 @@ class Renderer:
             case n.Truth():
                 value = self.value(pred.value)
                 if isinstance(pred.value, n.Lit):
+                    if pred.value.value is None:  # null is neither true nor false
+                        return sa.false()
                     truth = pred.value.value is True
                     return sa.true() if truth == positive else sa.false()
                 return value.is_(sa.true()) if positive else value.is_(sa.false())

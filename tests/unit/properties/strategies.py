@@ -113,6 +113,7 @@ def _atoms() -> st.SearchStrategy[str]:
     prop = st.sampled_from(STRINGS)
     enum = st.sampled_from(sorted(ENUMS))
     return st.one_of(
+        st.sampled_from(["true", "false", "null", "title in ()"]),
         st.builds(lambda a, o, v: f"{a} {o} {quote(v)}", prop, st.sampled_from(CMP), string_values),
         st.builds(lambda a, o: f"{a} {o} null", prop, st.sampled_from(["eq", "ne"])),
         st.builds(
