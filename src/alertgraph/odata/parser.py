@@ -709,7 +709,9 @@ def to_text(expr: Expr) -> str:
         case Binary():
             return f"({to_text(expr.left)} {expr.op} {to_text(expr.right)})"
         case Unary(op="not"):
-            return f"not({to_text(expr.operand)})"
+            # parenthesized: "not" binds looser than comparisons, so "not(a) in (...)" would
+            # otherwise reparse as "not (a in (...))"
+            return f"(not({to_text(expr.operand)}))"
         case Unary():
             return f"-({to_text(expr.operand)})"
         case In():

@@ -76,8 +76,8 @@ def _extend(children: st.SearchStrategy[p.Expr]) -> st.SearchStrategy[p.Expr]:
         st.tuples(names, st.lists(children, max_size=3)).map(
             lambda t: p.Call(t[0], tuple(t[1]), 0)
         ),
-        st.tuples(paths, st.sampled_from(["any", "all"]), children).map(
-            lambda t: p.Lambda(t[0], t[1], "x9", t[2], 0)
+        st.tuples(paths, st.sampled_from(["any", "all"]), st.integers(0, 10**6), children).map(
+            lambda t: p.Lambda(t[0], t[1], f"v{t[2]}", t[3], 0)
         ),
     )
 
@@ -114,6 +114,56 @@ def _atoms() -> st.SearchStrategy[str]:
     enum = st.sampled_from(sorted(ENUMS))
     return st.one_of(
         st.sampled_from(["true", "false", "null", "title in ()"]),
+        st.builds(
+            lambda a, o, x, k: f"length({a}) {o} {x} eq {k}",
+            prop,
+            st.sampled_from(["add", "sub", "mul", "div", "mod"]),
+            st.integers(-2, 3),
+            st.integers(-1, 4),
+        ),
+        st.builds(
+            lambda f, a, k: f"{f}(length({a}) divby 3) eq {k}",
+            st.sampled_from(["round", "floor", "ceiling"]),
+            prop,
+            st.integers(0, 2),
+        ),
+        st.builds(
+            lambda a, k: f"length({a}) divby 2 ge {k}",
+            prop,
+            st.sampled_from(["0.5", "1", "1.5", "-1"]),
+        ),
+        st.builds(lambda a, t: f"date({a}) eq {t[:10]}", st.sampled_from(DATETIMES), instants),
+        st.builds(
+            lambda a, o, t: f"time({a}) {o} {t}",
+            st.sampled_from(DATETIMES),
+            st.sampled_from(CMP),
+            st.sampled_from(["12:00:00", "00:00:00.0000001", "23:59:59.9999999"]),
+        ),
+        st.builds(lambda a: f"fractionalseconds({a}) gt 0", st.sampled_from(DATETIMES)),
+        st.builds(
+            lambda a, d, t: f"{a} add duration'{d}' gt {t}",
+            st.sampled_from(DATETIMES),
+            st.sampled_from(["PT1H", "-P1D", "PT0.0000001S"]),
+            instants,
+        ),
+        st.builds(
+            lambda o, d: f"lastUpdateDateTime sub createdDateTime {o} duration'{d}'",
+            st.sampled_from(CMP),
+            st.sampled_from(["PT0S", "PT2H", "-PT1S"]),
+        ),
+        st.builds(
+            lambda a, v: f"matchesPattern({a}, '^{v}')", prop, st.sampled_from(["a", "A", "b", "%"])
+        ),
+        st.just("evidence/any(e: isof(e, microsoft.graph.security.userEvidence))"),
+        st.builds(
+            lambda vs: f"evidence/any(e: e/verdict in ({', '.join(quote(v) for v in vs)}))",
+            st.lists(st.sampled_from(["unknown", "suspicious", "malicious"]), max_size=2),
+        ),
+        st.builds(
+            lambda o, t: f"evidence/any(e: year(e/createdDateTime) {o} {t})",
+            st.sampled_from(CMP),
+            st.sampled_from([2023, 2024]),
+        ),
         st.builds(lambda a, o, v: f"{a} {o} {quote(v)}", prop, st.sampled_from(CMP), string_values),
         st.builds(lambda a, o: f"{a} {o} null", prop, st.sampled_from(["eq", "ne"])),
         st.builds(

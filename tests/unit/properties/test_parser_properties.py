@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from alertgraph.endpoints import entity_set
@@ -19,7 +19,13 @@ from .strategies import alert_filters, syntax_trees
 @given(syntax_trees)
 def test_print_parse_round_trip(tree: p.Expr) -> None:
     text = p.to_text(tree)
-    assert p.to_text(p.parse_expression(text)) == text
+    try:
+        parsed = p.parse_expression(text)
+    except ODataError as error:
+        # nested lambdas that happen to reuse a variable name are invalid OData, rightly refused
+        assume("is already in use" not in error.message)
+        raise
+    assert p.to_text(parsed) == text
 
 
 @given(alert_filters)
