@@ -261,6 +261,11 @@ def test_incidents_expand_alerts_one_query_per_navigation(store: Store) -> None:
         ("$expand=alertz", "Did you mean 'alerts'"),
         ("$expand=alerts($foo=1)", "not allowed inside $expand"),
         ("$expand=alerts($filter=severty eq 'low')", "Did you mean 'severity'"),
+        (
+            "$expand=alerts($select=id;$filter=severty eq 'low')",
+            "Invalid $expand at position 26: in $filter of alerts: 'severty' is not a property",
+        ),
+        ("$expand=alerts($top=x)", "Invalid $expand at position 12: in $top of alerts:"),
         ("$top=51", "limit of '50'"),
         ("$top=0", "between 1 and 50"),
         ("$select=alerts", "use $expand=alerts"),
