@@ -8,6 +8,7 @@ navigation properties join other sets. Adding an endpoint is adding a row here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 SECURITY_READ_ROLES = (
     "Security Reader",
@@ -104,6 +105,16 @@ class EntitySet:
 
 
 PIM_ROOT = "identityGovernance/roleManagementAlerts"
+#: Every PIM collection shares its permissions and directory roles (spec 3.1).
+PIM_ACCESS: dict[str, Any] = {
+    "read_permissions": (
+        "RoleManagementAlert.Read.Directory",
+        "RoleManagementAlert.ReadWrite.Directory",
+    ),
+    "write_permissions": ("RoleManagementAlert.ReadWrite.Directory",),
+    "read_roles": PIM_READ_ROLES,
+    "write_roles": PIM_WRITE_ROLES,
+}
 
 ENTITY_SETS: tuple[EntitySet, ...] = (
     EntitySet(
@@ -189,13 +200,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         path=f"{PIM_ROOT}/alerts",
         type_name="microsoft.graph.unifiedRoleManagementAlert",
         table="pim_alerts",
-        read_permissions=(
-            "RoleManagementAlert.Read.Directory",
-            "RoleManagementAlert.ReadWrite.Directory",
-        ),
-        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
-        read_roles=PIM_READ_ROLES,
-        write_roles=PIM_WRITE_ROLES,
+        **PIM_ACCESS,
         options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
         documented_options=frozenset({"$filter", "$select", "$expand"}),
         documented_filterable=("alertDefinitionId", "scopeId", "scopeType"),
@@ -220,13 +225,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         type_name="microsoft.graph.unifiedRoleManagementAlertIncident",
         table="pim_alert_incidents",
         parent="pim_alerts",
-        read_permissions=(
-            "RoleManagementAlert.Read.Directory",
-            "RoleManagementAlert.ReadWrite.Directory",
-        ),
-        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
-        read_roles=PIM_READ_ROLES,
-        write_roles=PIM_WRITE_ROLES,
+        **PIM_ACCESS,
         options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
         documented_options=frozenset({"$filter", "$select", "$expand", "$top"}),
         documented_filterable=("id",),
@@ -239,13 +238,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         path=f"{PIM_ROOT}/alertConfigurations",
         type_name="microsoft.graph.unifiedRoleManagementAlertConfiguration",
         table="pim_alert_configurations",
-        read_permissions=(
-            "RoleManagementAlert.Read.Directory",
-            "RoleManagementAlert.ReadWrite.Directory",
-        ),
-        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
-        read_roles=PIM_READ_ROLES,
-        write_roles=PIM_WRITE_ROLES,
+        **PIM_ACCESS,
         options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
         documented_options=frozenset({"$filter", "$select", "$expand"}),
         documented_filterable=("scopeId", "scopeType"),
@@ -268,13 +261,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         path=f"{PIM_ROOT}/alertDefinitions",
         type_name="microsoft.graph.unifiedRoleManagementAlertDefinition",
         table="pim_alert_definitions",
-        read_permissions=(
-            "RoleManagementAlert.Read.Directory",
-            "RoleManagementAlert.ReadWrite.Directory",
-        ),
-        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
-        read_roles=PIM_READ_ROLES,
-        write_roles=PIM_WRITE_ROLES,
+        **PIM_ACCESS,
         options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
         documented_options=frozenset({"$filter", "$select", "$expand"}),
         documented_filterable=("scopeId", "scopeType"),
@@ -285,13 +272,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         path=f"{PIM_ROOT}/operations",
         type_name="microsoft.graph.longRunningOperation",
         table="pim_operations",
-        read_permissions=(
-            "RoleManagementAlert.Read.Directory",
-            "RoleManagementAlert.ReadWrite.Directory",
-        ),
-        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
-        read_roles=PIM_READ_ROLES,
-        write_roles=PIM_WRITE_ROLES,
+        **PIM_ACCESS,
         options=frozenset({"$filter", "$select", "$top", "$skip", "$count"}),
         documented_options=frozenset({"$select", "$expand"}),
     ),
