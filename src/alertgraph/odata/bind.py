@@ -15,7 +15,7 @@ from typing import assert_never
 
 from alertgraph import codec
 from alertgraph.edm import INTEGER_TYPES, Model, Property, StructuredType, TypeRef
-from alertgraph.endpoints import BY_NAME, EntitySet
+from alertgraph.endpoints import BY_NAME, EntitySet, Navigation
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
@@ -62,6 +62,7 @@ class Binder:
         self.strict = strict
         self.scopes: list[str] = [entity_set.name]  # entity set per scope (0 = the queried set)
         self.variables: dict[str, n.Var] = {}
+        self.entity_variables: dict[str, int] = {}  # lambda variables over related entities
         self.lambda_depth = 0
 
     def error(self, message: str, pos: int) -> ODataError:
@@ -146,6 +147,12 @@ class Binder:
             raise self.error(
                 f"'has' needs an enumeration on the left, not {describe(left.type)}", expr.pos
             )
+        if left.type.json:
+            raise self.error(
+                "'has' works on enumeration properties of the entity itself; inside complex "
+                "values compare with eq",
+                expr.pos,
+            )
         right = self.operand_for(left, expr.right, "has")
         if not isinstance(right, n.Lit) or right.value is None:
             raise self.error("'has' needs an enumeration member on the right", expr.pos)
@@ -190,6 +197,9 @@ class Binder:
     # ---- lambdas -------------------------------------------------------------------------------
 
     def lambda_(self, expr: p.Lambda) -> n.Pred:
+        navigation = self.collection_navigation(expr.source)
+        if navigation is not None:
+            return self.navigation_lambda(expr, navigation)
         source = self.path(expr.source, allow_collection=True)
         if not source.type.collection:
             raise self.error(
@@ -216,6 +226,32 @@ class Binder:
             del self.variables[expr.variable]
             self.lambda_depth -= 1
         return n.LambdaPred(expr.op, source, expr.variable, depth, body, element)
+
+    def collection_navigation(self, source: p.Path) -> Navigation | None:
+        """The collection-valued navigation property ``source`` names on the queried entity."""
+        if len(source.segments) != 1 or source.segments[0] in self.variables:
+            return None
+        struct = self.model.types[self.entity_set.type_name]
+        name = lookup(source.segments[0], struct.navigation)
+        if name is None or lookup(name, struct.properties) is not None:
+            return None
+        navigation = self.entity_set.navigation(name)
+        return navigation if navigation is not None and navigation.collection else None
+
+    def navigation_lambda(self, expr: p.Lambda, navigation: Navigation) -> n.Pred:
+        """any()/all() over related entities: the variable stands for a row of the target set."""
+        self.scopes.append(navigation.target)
+        scope = len(self.scopes) - 1
+        source = n.NavCollection(navigation.name, navigation.target, 0, scope)
+        element = n.VType(BY_NAME[navigation.target].type_name, structured=True)
+        if expr.variable is None or expr.body is None:
+            return n.LambdaPred("any", source, None, 0, None, element)
+        self.entity_variables[expr.variable] = scope
+        try:
+            body = self.predicate(expr.body)
+        finally:
+            del self.entity_variables[expr.variable]
+        return n.LambdaPred(expr.op, source, expr.variable, 0, body, element)
 
     # ---- values ------------------------------------------------------------------------------
 
@@ -442,6 +478,16 @@ class Binder:
         base: n.Value
         struct: StructuredType | None
         scope = 0
+        if first in self.entity_variables:
+            scope = self.entity_variables[first]
+            segments.pop(0)
+            if not segments:
+                raise self.error(
+                    f"'{first}' is an entity; name one of its properties, like {first}/id", pos
+                )
+            target_set = self.scopes[scope]
+            target_struct = self.model.types[BY_NAME[target_set].type_name]
+            return self._scoped_path(target_struct, target_set, scope, segments, pos)
         if first in self.variables:
             var = self.variables[first]
             segments.pop(0)
@@ -450,7 +496,7 @@ class Binder:
             if not var.type.structured:
                 raise self.error(f"'{first}' is a {var.type.kind}; it has no members", pos)
             return self.json_path(var, self.model.types[var.type.kind], segments, pos)
-        if first == "$it":
+        if first.lower() == "$it":
             segments.pop(0)
             if not segments:
                 raise self.error("$it alone is the whole entity; name a property after $it/", pos)
@@ -477,8 +523,8 @@ class Binder:
                     raise self.error(f"navigation '{nav_name}' is not served", pos)
                 if navigation.collection:
                     raise self.error(
-                        f"'{nav_name}' is a collection of entities; filtering through it is not "
-                        f"supported. Use $expand={nav_name}($filter=...) instead",
+                        f"'{nav_name}' is a collection of entities; test its members with "
+                        f"{nav_name}/any(x: x/...) or {nav_name}/all(x: x/...)",
                         pos,
                     )
                 if not segments:
@@ -525,17 +571,28 @@ class Binder:
         self, struct: StructuredType, set_name: str, scope: int, segments: list[str], pos: int
     ) -> n.Value:
         name = segments.pop(0)
+        guard: tuple[str, ...] | None = None
+        if "." in name:
+            target = self.resolve_type(name, struct, pos, primitive_ok=False)
+            if not segments:
+                raise self.error(
+                    f"a type cast to {target.name} must be followed by a property", pos
+                )
+            guard, struct = self.subtypes(target), target
+            name = segments.pop(0)
         prop_name = lookup(name, struct.properties)
         if prop_name is None:
             raise self._unknown(name, struct, pos)
         prop = struct.properties[prop_name]
         column = n.Prop(prop_name, self.column_type(prop), scope)
         if segments:
-            if prop.type.name not in self.model.types or prop.type.collection:
+            if prop.type.name not in self.model.types or prop.type.collection or guard:
                 raise self.error(f"'{prop_name}' is {prop.type}; it has no members", pos)
             return self.json_path(column, self.model.types[prop.type.name], segments, pos)
         if column.type.collection:
             raise self.error(f"'{prop_name}' is a collection; it cannot be compared", pos)
+        if guard is not None:
+            return n.Guarded(column, guard, column.type)
         return column
 
     def finish(self, value: n.Value, allow_collection: bool, expr: p.Path) -> n.Value:

@@ -171,9 +171,19 @@ class IsOf:
 
 
 @dataclass(frozen=True, slots=True)
+class NavCollection:
+    """The related entities of a collection-valued navigation property, bound to ``scope``."""
+
+    navigation: str
+    target: str  # entity set name
+    outer_scope: int
+    scope: int
+
+
+@dataclass(frozen=True, slots=True)
 class LambdaPred:
     op: str  # any | all
-    source: Prop | JsonPath | Var
+    source: Prop | JsonPath | Var | NavCollection
     variable: str | None
     depth: int
     body: Pred | None

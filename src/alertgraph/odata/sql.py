@@ -78,6 +78,8 @@ class Renderer:
             case n.Compare():
                 return self.compare(pred.op, pred.left, pred.right, positive)
             case n.InList():
+                if not pred.items:  # nothing is in an empty list
+                    return sa.false() if positive else sa.true()
                 parts = [self.compare("eq", pred.left, item, positive) for item in pred.items]
                 if positive:
                     simple = [i for i in pred.items if isinstance(i, n.Lit) and i.value is not None]
@@ -95,6 +97,8 @@ class Renderer:
             case n.Truth():
                 value = self.value(pred.value)
                 if isinstance(pred.value, n.Lit):
+                    if pred.value.value is None:  # null is neither true nor false
+                        return sa.false()
                     truth = pred.value.value is True
                     return sa.true() if truth == positive else sa.false()
                 return value.is_(sa.true()) if positive else value.is_(sa.false())
@@ -216,6 +220,8 @@ class Renderer:
     # ---- lambdas --------------------------------------------------------------------------------
 
     def lambda_(self, pred: n.LambdaPred, positive: bool) -> Expr:
+        if isinstance(pred.source, n.NavCollection):
+            return self.navigation_lambda(pred, pred.source, positive)
         document, steps = self.collection_document(pred.source)
         primitive = not pred.element.structured
         elements = self.each(document, steps, primitive)
@@ -233,6 +239,33 @@ class Renderer:
             del self.elements[pred.depth]
             del self.element_types[pred.depth]
         exists = sa.exists(sa.select(sa.literal(1)).select_from(elements).where(condition))
+        if pred.op == "any":
+            return exists if positive else sa.not_(exists)
+        return sa.not_(exists) if positive else exists
+
+    def navigation_lambda(
+        self, pred: n.LambdaPred, source: n.NavCollection, positive: bool
+    ) -> Expr:
+        """any()/all() over related rows: EXISTS on the target table within the tenant."""
+        outer_set = BY_NAME[self.scope_sets[source.outer_scope]]
+        navigation = outer_set.navigation(source.navigation)
+        assert navigation is not None
+        from alertgraph.store import TABLES
+
+        target = TABLES[source.target].alias()
+        self.tables[source.scope] = target
+        outer = self.tables[source.outer_scope]
+        link = [
+            target.c[TENANT] == outer.c[TENANT],
+            target.c[navigation.remote] == outer.c[navigation.local],
+        ]
+        if pred.body is None:
+            condition: Expr = sa.true()
+        elif pred.op == "any":
+            condition = self.pred(pred.body, True)
+        else:
+            condition = sa.not_(sa.func.coalesce(self.pred(pred.body, True), sa.false()))
+        exists = sa.exists(sa.select(sa.literal(1)).select_from(target).where(*link, condition))
         if pred.op == "any":
             return exists if positive else sa.not_(exists)
         return sa.not_(exists) if positive else exists
