@@ -138,6 +138,8 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
             "severity",
             "serviceSource",
             "status",
+            # lambdas over evidence with a type cast are documented in the migration guide (S1)
+            "evidence",
         ),
         max_top=2000,
         page_size=100,

@@ -137,6 +137,11 @@ def test_navigation_paths_on_pim_alerts() -> None:
 
 def test_strict_graph_mode() -> None:
     bind("severity eq 'high'", strict=True)
+    # the migration guide documents evidence lambdas with a type cast (spec S1)
+    bind(
+        "evidence/any(e: e/microsoft.graph.security.deviceEvidence/deviceDnsName eq 'pc1')",
+        strict=True,
+    )
     with pytest.raises(ODataError, match="Filterable properties: assignedTo, classification"):
         bind("title eq 'x'", strict=True)
     with pytest.raises(ODataError, match="not documented by Graph"):
