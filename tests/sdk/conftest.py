@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import hypothesis.database  # noqa: F401  (see below)
 import pytest
 from kiota_abstractions.authentication import (
     AccessTokenProvider,
@@ -25,6 +26,10 @@ from sqlalchemy import create_engine, text
 
 from tests.conftest import PG_URL, REQUIRE_PG, _postgres_problem, _with_schema
 from tests.live import LiveServer, live_server
+
+# On Python 3.11.7, parsing a module imported late in an SDK session can fail with "AST constructor
+# recursion depth mismatch"; the hypothesis plugin imports hypothesis at session end (rewritten,
+# hence parsed), which broke runs of the SDK tests alone. Importing it up front avoids that.
 
 
 class StaticToken(AccessTokenProvider):
