@@ -7,6 +7,7 @@ time), so each test picks its own alerts/incidents and never relies on another t
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
@@ -87,6 +88,31 @@ class Sdk:
 
         asyncio.run(wrapped())
         gc.collect()
+
+
+OPEN_TYPES = {"Dictionary", "AdditionalDataDictionary"}  # Graph open types: extra members are data
+
+
+def unmapped(model: Any, path: str = "$") -> list[str]:
+    """Members anywhere in an SDK model tree that the SDK had no property for.
+
+    A non-empty answer means the server sent a misnamed member, or a derived value without the
+    ``@odata.type`` that makes the SDK pick its class. Control information is ignored.
+    """
+    found: list[str] = []
+    if isinstance(model, list):
+        for index, item in enumerate(model):
+            found += unmapped(item, f"{path}[{index}]")
+        return found
+    if not dataclasses.is_dataclass(model) or isinstance(model, type):
+        return found
+    if type(model).__name__ not in OPEN_TYPES:
+        extra = getattr(model, "additional_data", None) or {}
+        found += [f"{path}.{key}" for key in extra if "@odata." not in key]
+    for field in dataclasses.fields(model):
+        if field.name not in ("additional_data", "backing_store"):
+            found += unmapped(getattr(model, field.name), f"{path}.{field.name}")
+    return found
 
 
 def native(query_parameters: Any = None) -> RequestConfiguration[Any]:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 
-from tests.sdk.conftest import Sdk, native
+from tests.sdk.conftest import Sdk, native, unmapped
 
 pytestmark = [
     pytest.mark.sdk,
@@ -50,7 +50,7 @@ def test_list_filter_select_count_and_get(sdk: Sdk) -> None:
             first.odata_count == len(seen) == len({a.id for a in seen}) == await alerts.count.get()
         )
         for alert in seen:
-            assert {k for k in alert.additional_data if not k.startswith("@odata.")} == set()
+            assert unmapped(alert) == [], alert.id
             assert alert.status is not None
             assert alert.severity is not None
             assert isinstance(alert.is_test, bool)

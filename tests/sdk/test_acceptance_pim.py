@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 
-from tests.sdk.conftest import Sdk, native
+from tests.sdk.conftest import Sdk, native, unmapped
 
 pytestmark = [
     pytest.mark.sdk,
@@ -51,11 +51,6 @@ def alerts_query(**options: Any) -> RequestConfiguration[Any]:
     return params(AlertsRequestBuilder, "AlertsRequestBuilderGetQueryParameters", **options)
 
 
-def unknown_members(model: Any) -> dict[str, Any]:
-    """Members the SDK model has no property for (control information aside, ``x@odata.*`` too)."""
-    return {k: v for k, v in model.additional_data.items() if "@odata." not in k}
-
-
 def test_alerts_with_scope_filter_and_expand(sdk: Sdk) -> None:
     from msgraph_beta.generated.models.stale_sign_in_alert_configuration import (
         StaleSignInAlertConfiguration,
@@ -73,7 +68,7 @@ def test_alerts_with_scope_filter_and_expand(sdk: Sdk) -> None:
         assert {kind(a.id) for a in listed.value} == set(KINDS)
         for alert in listed.value:
             stem, _ = KINDS[kind(alert.id)]
-            assert unknown_members(alert) == {}, alert.id
+            assert unmapped(alert) == [], alert.id
             assert alert.scope_id == "/"
             assert alert.scope_type == "DirectoryRole"
             assert alert.alert_definition_id == alert.id
@@ -84,7 +79,7 @@ def test_alerts_with_scope_filter_and_expand(sdk: Sdk) -> None:
             assert alert.incident_count == len(alert.alert_incidents)
             for incident in alert.alert_incidents:
                 assert type(incident).__name__ == f"{stem}AlertIncident", incident.additional_data
-                assert unknown_members(incident) == {}
+                assert unmapped(incident) == []
 
         selected = await pim.alerts.get(
             alerts_query(filter=f"{SCOPE} and isActive eq true", select=["id", "isActive"])
@@ -131,7 +126,7 @@ def test_definitions_and_configurations(sdk: Sdk) -> None:
         )
         assert {kind(d.id) for d in definitions.value} == set(KINDS)
         for definition in definitions.value:
-            assert unknown_members(definition) == {}
+            assert unmapped(definition) == []
             assert definition.severity_level is not None
             assert definition.is_remediatable is KINDS[kind(definition.id)][1]
             one = await pim.alert_definitions.by_unified_role_management_alert_definition_id(
@@ -156,7 +151,7 @@ def test_definitions_and_configurations(sdk: Sdk) -> None:
                 == f"#microsoft.graph.{stem[0].lower()}{stem[1:]}AlertConfiguration"
             )
             assert configuration.alert_definition.id == configuration.id
-            assert unknown_members(configuration) == {}
+            assert unmapped(configuration) == []
         by_id = {kind(c.id): c for c in configurations.value}
         stale = by_id["StaleSignInAlert"]
         assert isinstance(stale.duration, timedelta)
