@@ -440,15 +440,28 @@ def test_move_alerts(sdk: Sdk) -> None:
 def test_errors_arrive_as_odata_errors(sdk: Sdk) -> None:
     from msgraph_beta.generated.models.o_data_errors.o_data_error import ODataError
     from msgraph_beta.generated.models.security.alert import Alert
+    from msgraph_beta.generated.models.security.alert_severity import AlertSeverity
     from msgraph_beta.generated.models.security.alert_status import AlertStatus
+    from msgraph_beta.generated.models.security.create_alert_input import CreateAlertInput
+    from msgraph_beta.generated.models.security.entity_definition import EntityDefinition
+    from msgraph_beta.generated.models.security.entity_definition_input_role import (
+        EntityDefinitionInputRole,
+    )
     from msgraph_beta.generated.models.security.manual_alert import ManualAlert
+    from msgraph_beta.generated.models.security.manual_alert_entity_type import (
+        ManualAlertEntityType,
+    )
+    from msgraph_beta.generated.security.alerts_v2.microsoft_graph_security_create_alert.create_alert_post_request_body import (  # noqa: E501
+        CreateAlertPostRequestBody,
+    )
+    from msgraph_beta.generated.security.alerts_v2.microsoft_graph_security_move_alerts.move_alerts_post_request_body import (  # noqa: E501
+        MoveAlertsPostRequestBody,
+    )
 
     client = sdk.beta()
-    reader = sdk.beta(
-        sdk.server.token(
-            "--app-id", "11111111-2222-3333-4444-555555555555", "--role", "SecurityAlert.Read.All"
-        )
-    )
+    app = ("--app-id", "11111111-2222-3333-4444-555555555555", "--role")
+    reader = sdk.beta(sdk.server.token(*app, "SecurityAlert.Read.All"))
+    creator = sdk.beta(sdk.server.token(*app, "SecurityAlert.Create.All"))
 
     async def scenario() -> None:
         with pytest.raises(ODataError) as missing:
@@ -499,6 +512,37 @@ def test_errors_arrive_as_odata_errors(sdk: Sdk) -> None:
             )
         assert forbidden.value.response_status_code == 403
         assert forbidden.value.error.code == "Forbidden"
+        with pytest.raises(ODataError) as forbidden_move:
+            await reader.security.alerts_v2.microsoft_graph_security_move_alerts.post(
+                MoveAlertsPostRequestBody(alert_ids=[page.value[0].id])
+            )
+        assert forbidden_move.value.response_status_code == 403
+
+        # SecurityAlert.Create.All (createAlert's least privilege) creates but can't update
+        created = await creator.security.alerts_v2.microsoft_graph_security_create_alert.post(
+            CreateAlertPostRequestBody(
+                create_alert_input=CreateAlertInput(
+                    title="Created with the narrow permission",
+                    description="d",
+                    category="Execution",
+                    severity=AlertSeverity.Informational,
+                    entity_definitions=[
+                        EntityDefinition(
+                            entity_type=ManualAlertEntityType.Url,
+                            entity_identifier="url",
+                            identifier_value="https://contoso.example/x",
+                            role=EntityDefinitionInputRole.Related,
+                        )
+                    ],
+                )
+            )
+        )
+        assert created.title == "Created with the narrow permission"
+        with pytest.raises(ODataError) as creator_patch:
+            await creator.security.alerts_v2.by_alert_id(created.id).patch(
+                Alert(status=AlertStatus.Resolved)
+            )
+        assert creator_patch.value.response_status_code == 403
 
     sdk.run(scenario)
 

@@ -229,14 +229,10 @@ def test_errors(sdk: Sdk) -> None:
     )
 
     client = sdk.beta()
-    reader = sdk.beta(
-        sdk.server.token(
-            "--app-id",
-            "11111111-2222-3333-4444-555555555555",
-            "--role",
-            "SecurityIncident.Read.All",
-        )
-    )
+    app = ("--app-id", "11111111-2222-3333-4444-555555555555", "--role")
+    reader = sdk.beta(sdk.server.token(*app, "SecurityIncident.Read.All"))
+    # mergeIncidents needs SecurityData.Manage.All; the incident write permission is not enough
+    writer = sdk.beta(sdk.server.token(*app, "SecurityIncident.ReadWrite.All"))
 
     async def scenario() -> None:
         with pytest.raises(ODataError) as missing:
@@ -269,6 +265,16 @@ def test_errors(sdk: Sdk) -> None:
             )
         assert forbidden.value.response_status_code == 403
         assert forbidden.value.error.code == "Forbidden"
+        tagged = await writer.security.incidents.by_incident_id(target.id).patch(
+            Incident(custom_tags=["by-writer"])
+        )
+        assert tagged.custom_tags == ["by-writer"]
+        other = (await open_incidents(client, 6))[5]
+        with pytest.raises(ODataError) as no_manage:
+            await writer.security.incidents.microsoft_graph_security_merge_incidents.post(
+                MergeIncidentsPostRequestBody(incident_ids=[target.id, other.id])
+            )
+        assert no_manage.value.response_status_code == 403
 
     sdk.run(scenario)
 

@@ -436,6 +436,16 @@ def test_errors(sdk: Sdk) -> None:
             "RoleManagementAlert.Read.Directory",
         )
     )
+    delegated = ("--user", "pim.admin@contoso.com", "--scope")
+    write_scope = "RoleManagementAlert.ReadWrite.Directory"
+    security_reader = sdk.beta(
+        sdk.server.token(*delegated, write_scope, "--directory-role", "Security Reader")
+    )
+    privileged = sdk.beta(
+        sdk.server.token(
+            *delegated, write_scope, "--directory-role", "Privileged Role Administrator"
+        )
+    )
     pim = client.identity_governance.role_management_alerts
 
     async def scenario() -> None:
@@ -503,5 +513,17 @@ def test_errors(sdk: Sdk) -> None:
         with pytest.raises(ODataError) as forbidden_refresh:
             await rpim.alerts.by_unified_role_management_alert_id(redundant_id).refresh.post()
         assert forbidden_refresh.value.response_status_code == 403
+
+        # delegated writes need the write scope and the Privileged Role Administrator role
+        dismiss = UnifiedRoleManagementAlert(is_active=True)
+        with pytest.raises(ODataError) as wrong_role:
+            await security_reader.identity_governance.role_management_alerts.alerts.by_unified_role_management_alert_id(  # noqa: E501
+                redundant_id
+            ).patch(dismiss)
+        assert wrong_role.value.response_status_code == 403
+        assert "Privileged Role Administrator" in wrong_role.value.error.message
+        await privileged.identity_governance.role_management_alerts.alerts.by_unified_role_management_alert_id(  # noqa: E501
+            redundant_id
+        ).patch(dismiss)
 
     sdk.run(scenario)
