@@ -39,6 +39,10 @@ def count_collection(call: Call) -> Reply:
     target = call.target
     assert target.entity_set is not None
     _require(call, target.entity_set, "read")
+    if target.navigation == "comments":  # a structural collection, counted from the entity
+        assert target.key is not None
+        entity = odata.get_entity(call.read_context(), target.entity_set, target.key, "")
+        return Reply(body=str(len(entity.get("comments") or [])), kind="text")
     if target.navigation is not None:
         nav_count = _navigation_collection(call, count=True)
         return Reply(body=str(nav_count.body), kind="text")

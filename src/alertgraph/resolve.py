@@ -130,8 +130,18 @@ def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[st
         return Target("entity", version, es, key=key, path=path)
     name, sub_key = _split_key(rest[0])
     tail = rest[1:]
-    if name == "comments" and es.name in COMMENT_SETS and sub_key is None and not tail:
-        return Target("comments", version, es, key=key, path=entity_path + "/comments")
+    if name == "comments" and es.name in COMMENT_SETS and sub_key is None:
+        if not tail:
+            return Target("comments", version, es, key=key, path=entity_path + "/comments")
+        if tail == ["$count"]:
+            return Target(
+                "count",
+                version,
+                es,
+                key=key,
+                navigation="comments",
+                path=entity_path + "/comments",
+            )
     action = _action_name(name, ENTITY_ACTIONS.get(es.name, ()))
     if action is not None and sub_key is None and not tail:
         return Target("action", version, es, key=key, action=action, path=entity_path)

@@ -106,3 +106,26 @@ def test_pim_alert_definition_navigation(client, store, headers) -> None:
     body = client.get(f"{base}/{definition_id}/alertDefinition", headers=headers).json()
     assert body["displayName"] == "Potential stale accounts"
     assert "alertDefinitions/$entity" in body["@odata.context"]
+
+
+def test_comments_count_segment(client, store, headers) -> None:
+    insert(
+        store,
+        "alerts_v2",
+        [
+            alert(
+                "c1",
+                comments=[
+                    {"comment": "one", "createdDateTime": "2024-05-01T00:00:00Z"},
+                    {"comment": "two", "createdDateTime": "2024-05-02T00:00:00Z"},
+                ],
+            )
+        ],
+    )
+    response = client.get("/beta/security/alerts_v2/c1/comments/$count", headers=headers)
+    assert response.status_code == 200
+    assert response.text == "2"
+    assert (
+        client.get("/beta/security/alerts_v2/zz/comments/$count", headers=headers).status_code
+        == 404
+    )
