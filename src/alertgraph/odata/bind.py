@@ -91,6 +91,8 @@ class Binder:
                 return self.has(expr)
             case p.Unary(op="not"):
                 return n.Not(self.predicate(expr.operand))
+            case p.In() if expr.source is not None:
+                return self.in_collection(expr, expr.source)
             case p.In():
                 left = self.value(expr.left)
                 if left.type.collection or left.type.structured:
@@ -168,6 +170,8 @@ class Binder:
         if not isinstance(type_arg, p.Path) or len(type_arg.segments) != 1:
             raise self.error("the last argument of isof() must be a qualified type name", expr.pos)
         name = type_arg.segments[0]
+        if len(args) == 2 and _is_it(args[0]):
+            args = args[1:]  # isof($it, T) is isof(T): $it is the current entity (5.1.1.14.4)
         if len(args) == 1:
             declared = self.model.types[self.entity_set.type_name]
             target = self.resolve_type(name, declared, type_arg.pos, primitive_ok=False)
@@ -193,6 +197,14 @@ class Binder:
         if not same:
             return n.Truth(literal)
         return n.Compare("ne", value, n.Lit(None, n.VType(n.NULL)))
+
+    def in_collection(self, expr: p.In, source: p.Path) -> n.Pred:
+        """``x in tags``: true when an item equals x (5.1.1.1.11), i.e. tags/any(v: v eq x)."""
+        variable = f"$in{len(self.variables)}"
+        item = p.Path((variable,), source.pos)
+        return self.lambda_(
+            p.Lambda(source, "any", variable, p.Binary("eq", item, expr.left, expr.pos), expr.pos)
+        )
 
     # ---- lambdas -------------------------------------------------------------------------------
 
@@ -295,6 +307,14 @@ class Binder:
                 result = n.DECIMAL
             else:
                 result = n.INT
+            zero = isinstance(right, n.Lit) and right.value == 0
+            if zero and (expr.op == "mod" or (expr.op == "div" and result != n.DOUBLE)):
+                # OData 5.1.1.2.5-6: integer and decimal div, and mod, by zero fail the request
+                hint = "" if expr.op == "mod" else " (divby gives INF instead)"
+                raise self.error(
+                    f"division by zero: '{expr.op}' needs a non-zero right operand{hint}",
+                    _pos(expr.right),
+                )
             return n.Arith(expr.op, left, right, n.VType(result))
         if expr.op in ("add", "sub") and kinds <= {n.DATETIME, n.DURATION}:
             if left.type.json or right.type.json:
@@ -434,6 +454,9 @@ class Binder:
                 f"found a {expr.kind} literal",
                 expr.pos,
             )
+        if target.kind == n.DURATION and expr.kind == "string":
+            # 4.01: duration literals may omit the duration prefix (5.1.1.14.1)
+            expr = p.Literal("duration", expr.text, expr.pos)
         lit = self.literal(expr)
         kind = lit.type.kind
         if target.kind == n.DATETIME and kind == n.DATE:
@@ -727,6 +750,27 @@ class Binder:
                 expr.pos,
             )
         signatures, result = FUNCTIONS[name]
+        for arg in expr.args:
+            if isinstance(arg, p.Literal) and arg.kind == "datetime":
+                offset = _offset_minutes(arg.text)
+                if name == "totaloffsetminutes":
+                    return n.Lit(offset, n.VType(n.INT, nullable=False))
+                if offset and name in _ZONED_PARTS:
+                    # 5.1.1.8: a service that normalizes to UTC MUST fail these for literals
+                    # stated in another zone (their answer depends on the lost offset)
+                    raise self.error(
+                        f"{name}() of a date-time literal with a UTC offset other than Z is not "
+                        "defined here, because values are stored in UTC; write the literal in "
+                        f"UTC, like {name}(2024-05-01T10:00:00Z)",
+                        arg.pos,
+                    )
+        if name == "length" and len(expr.args) == 1 and isinstance(expr.args[0], p.Path):
+            # 4.01: length() of a collection is its number of items (5.1.1.5.5)
+            counted = self.path(expr.args[0], allow_collection=True)
+            if counted.type.collection:
+                if not isinstance(counted, n.Prop | n.JsonPath):
+                    raise self.error("length() of this collection is not supported", expr.pos)
+                return n.Func("length_collection", (counted,), n.VType(n.INT))
         args = tuple(self.value(arg) for arg in expr.args)
         for signature in signatures:
             if len(signature) != len(args):
@@ -817,6 +861,22 @@ def time_ticks(text: str) -> int:
     hours, minutes, seconds = (int(part) for part in clock.split(":"))
     ticks = (hours * 3600 + minutes * 60 + seconds) * codec.TICKS_PER_SECOND
     return ticks + int(fraction[:7].ljust(7, "0") or 0)
+
+
+#: date and time parts that depend on the offset a DateTimeOffset was written with
+_ZONED_PARTS = frozenset({"year", "month", "day", "hour", "minute", "date", "time"})
+
+
+def _offset_minutes(text: str) -> int:
+    """The offset of a DateTimeOffset literal in minutes (``Z`` is 0)."""
+    if text[-1] in "zZ":
+        return 0
+    sign = -1 if text[-6] == "-" else 1
+    return sign * (int(text[-5:-3]) * 60 + int(text[-2:]))
+
+
+def _is_it(expr: p.Expr) -> bool:
+    return isinstance(expr, p.Path) and len(expr.segments) == 1 and expr.segments[0] == "$it"
 
 
 def _pos(expr: p.Expr) -> int:
