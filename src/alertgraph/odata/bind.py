@@ -794,7 +794,7 @@ class Binder:
             type_name = expr.args[1].segments[0]
             value = self.value(expr.args[0])
             if type_name == "Edm.String" and not value.type.structured:
-                return n.Func("cast_string", (value,), n.VType(n.STRING))
+                return self.cast_string(value, expr.pos)
             if type_name in _NUMERIC_EDM and value.type.kind in NUMERIC:
                 kind = _NUMERIC_EDM[type_name]
                 return n.Func("cast_" + kind.split(".")[1].lower(), (value,), n.VType(kind))
@@ -802,6 +802,25 @@ class Binder:
             "cast() is supported to Edm.String and numeric types here; use a type-cast "
             "segment (e/microsoft.graph.security.userEvidence/...) for derived types",
             expr.pos,
+        )
+
+
+    def cast_string(self, value: n.Value, pos: int) -> n.Value:
+        """cast(x, Edm.String) gives the literal form used in payloads (5.1.1.10.1 rule 2):
+        member names for enumerations, true/false for Booleans."""
+        vtype = value.type
+        if vtype.collection:
+            raise self.error("cast() of a collection to Edm.String is not supported", pos)
+        if vtype.enum:
+            return n.Func("cast_enum_string", (value,), n.VType(n.STRING))
+        if vtype.kind == n.BOOLEAN:
+            return n.Func("cast_bool_string", (value,), n.VType(n.STRING))
+        if vtype.kind in (n.STRING, n.GUID, n.INT, n.NULL):
+            return n.Func("cast_string", (value,), n.VType(n.STRING))
+        raise self.error(
+            f"cast() of {describe(vtype)} to Edm.String is not supported here; it is supported "
+            "for strings, integers, Booleans, GUIDs and enumerations",
+            pos,
         )
 
 

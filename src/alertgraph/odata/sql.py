@@ -525,7 +525,9 @@ class Renderer:
             case "tolower" | "toupper":
                 return self.case_map(args[0], upper=name == "toupper")
             case "trim":
-                return sa.func.trim(args[0])
+                # Unicode whitespace (5.1.1.7.4), not only the space both engines trim by default
+                spaces = sa.literal(_WHITESPACE, sa.Text)
+                return sa.func.btrim(args[0], spaces) if pg else sa.func.trim(args[0], spaces)
             case "concat":
                 return self.c_text(args[0]).concat(args[1])
             case "matchesPattern":
@@ -535,6 +537,14 @@ class Renderer:
                 return sa.func.odata_regexp(args[1], args[0])
             case "cast_string":
                 return sa.cast(args[0], sa.Text)
+            case "cast_bool_string":
+                return sa.case((args[0].is_(sa.true()), "true"), (args[0].is_(sa.false()), "false"))
+            case "cast_enum_string":
+                source = value.args[0].type
+                if source.json:  # member names are stored inside JSON
+                    return args[0]
+                members = self.model.enums[source.kind].members
+                return sa.case({number: name for name, number in members.items()}, value=args[0])
             case "cast_int64":
                 return sa.cast(args[0], sa.BigInteger)
             case "cast_double" | "cast_decimal":
@@ -670,6 +680,13 @@ def _flatten(pred: n.Logic) -> list[n.Pred]:
         else:
             result.append(node)
     return result
+
+
+#: the Unicode White_Space characters trim() removes
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
 
 
 def _is_nan(value: n.Value) -> bool:
