@@ -13,10 +13,104 @@ from starlette.testclient import TestClient
 from alertgraph.app import create_app
 from alertgraph.settings import Settings
 from alertgraph.store import Store
-from tests.api.conftest import insert, mint
+from tests.api.conftest import alert, insert, mint
 
 #: a case's expectation: the ids in order, or (status, a fragment of the error message)
 Expected = list[str] | tuple[int, str]
+
+
+#: the alerts of ALERTS in the collection's default order, newest createdDateTime first; expected
+#: ids in the tables are listed in this order
+ORDER = ["a5", "a2", "a1", "a4", "a3"]
+ALL = ORDER
+
+
+def rows(*ids: str) -> list[str]:
+    """The given alerts in the default order."""
+    assert set(ids) <= set(ORDER)
+    return [i for i in ORDER if i in ids]
+
+
+def user_evidence(upn: str) -> dict[str, Any]:
+    return {
+        "@odata.type": "#microsoft.graph.security.userEvidence",
+        "createdDateTime": "2024-05-01T12:00:00Z",
+        "remediationStatus": "none",
+        "verdict": "suspicious",
+        "roles": ["compromised"],
+        "userAccount": {"accountName": upn.split("@")[0], "userPrincipalName": upn},
+    }
+
+
+def device_evidence(name: str) -> dict[str, Any]:
+    return {
+        "@odata.type": "#microsoft.graph.security.deviceEvidence",
+        "createdDateTime": "2024-05-02T00:00:00Z",
+        "remediationStatus": "remediated",
+        "verdict": "malicious",
+        "roles": [],
+        "deviceDnsName": name,
+    }
+
+
+#: five alerts whose answers the $filter and function tables work out by hand
+ALERTS = [
+    alert(
+        "a1",
+        title="Phishing mail",
+        assignedTo="alice@contoso.com",
+        severity="high",
+        status="new",
+        classification="truePositive",
+        createdDateTime="2024-05-01T10:00:00Z",
+        lastUpdateDateTime="2024-05-02T00:00:00Z",
+        mitreTechniques=["T1566"],
+        systemTags=["Red"],
+        evidence=[user_evidence("alice@contoso.com")],
+    ),
+    alert(
+        "a2",
+        title="phishing MAIL",
+        assignedTo=None,
+        severity="low",
+        status="resolved",
+        createdDateTime="2024-05-01T23:30:00-02:00",  # 2024-05-02T01:30:00Z
+        lastUpdateDateTime="2024-05-03T00:00:00Z",
+        mitreTechniques=[],
+        systemTags=[],
+        evidence=[],
+    ),
+    alert(
+        "a3",
+        title="ÄÖÜ Straße İx",
+        assignedTo="",
+        severity="medium",
+        status="inProgress",
+        createdDateTime="2023-12-31T23:59:59.9999999Z",
+        lastUpdateDateTime="2024-01-01T00:00:00Z",
+        evidence=[device_evidence("pc3.contoso.com")],
+    ),
+    alert(
+        "a4",
+        title=None,
+        assignedTo="Bob",
+        severity="informational",
+        status="new",
+        createdDateTime="2024-02-29T12:00:00.5Z",
+        lastUpdateDateTime="2024-03-01T00:00:00Z",
+    ),
+    alert(
+        "a5",
+        title="O'Brien 100% 😀",
+        assignedTo="bob",
+        severity="high",
+        status="resolved",
+        classification="falsePositive",
+        createdDateTime="2024-06-15T08:00:00+05:30",  # 2024-06-15T02:30:00Z
+        lastUpdateDateTime="2024-06-15T08:00:00Z",
+        mitreTechniques=["T1059", "T1566"],
+    ),
+]
 
 
 @dataclass

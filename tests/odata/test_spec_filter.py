@@ -1,8 +1,5 @@
 """$filter operators and literals over HTTP, checked against answers worked out by hand from OData
-4.01 URL Conventions 5.1.1 (SQLite and PostgreSQL).
-
-Every table runs against the five alerts of ALERTS; expected ids are listed in the collection's
-default order (newest createdDateTime first: a5, a2, a1, a4, a3), which the tests also pin.
+4.01 URL Conventions 5.1.1 (SQLite and PostgreSQL). Every table runs against spec_support.ALERTS.
 """
 
 from __future__ import annotations
@@ -11,100 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.api.conftest import alert
-
-from .spec_support import Api, Expected, open_api
+from .spec_support import ALERTS, ALL, ORDER, Api, Expected, open_api, rows
 
 BASE = "/beta/security/alerts_v2?$filter="
-ORDER = ["a5", "a2", "a1", "a4", "a3"]
-ALL = ORDER
-
-
-def rows(*ids: str) -> list[str]:
-    """The given alerts in the default order."""
-    assert set(ids) <= set(ORDER)
-    return [i for i in ORDER if i in ids]
-
-
-def user_evidence(upn: str) -> dict:
-    return {
-        "@odata.type": "#microsoft.graph.security.userEvidence",
-        "createdDateTime": "2024-05-01T12:00:00Z",
-        "remediationStatus": "none",
-        "verdict": "suspicious",
-        "roles": ["compromised"],
-        "userAccount": {"accountName": upn.split("@")[0], "userPrincipalName": upn},
-    }
-
-
-def device_evidence(name: str) -> dict:
-    return {
-        "@odata.type": "#microsoft.graph.security.deviceEvidence",
-        "createdDateTime": "2024-05-02T00:00:00Z",
-        "remediationStatus": "remediated",
-        "verdict": "malicious",
-        "roles": [],
-        "deviceDnsName": name,
-    }
-
-
-ALERTS = [
-    alert(
-        "a1",
-        title="Phishing mail",
-        assignedTo="alice@contoso.com",
-        severity="high",
-        status="new",
-        classification="truePositive",
-        createdDateTime="2024-05-01T10:00:00Z",
-        lastUpdateDateTime="2024-05-02T00:00:00Z",
-        mitreTechniques=["T1566"],
-        systemTags=["Red"],
-        evidence=[user_evidence("alice@contoso.com")],
-    ),
-    alert(
-        "a2",
-        title="phishing MAIL",
-        assignedTo=None,
-        severity="low",
-        status="resolved",
-        createdDateTime="2024-05-01T23:30:00-02:00",  # 2024-05-02T01:30:00Z
-        lastUpdateDateTime="2024-05-03T00:00:00Z",
-        mitreTechniques=[],
-        systemTags=[],
-        evidence=[],
-    ),
-    alert(
-        "a3",
-        title="ÄÖÜ Straße İx",
-        assignedTo="",
-        severity="medium",
-        status="inProgress",
-        createdDateTime="2023-12-31T23:59:59.9999999Z",
-        lastUpdateDateTime="2024-01-01T00:00:00Z",
-        evidence=[device_evidence("pc3.contoso.com")],
-    ),
-    alert(
-        "a4",
-        title=None,
-        assignedTo="Bob",
-        severity="informational",
-        status="new",
-        createdDateTime="2024-02-29T12:00:00.5Z",
-        lastUpdateDateTime="2024-03-01T00:00:00Z",
-    ),
-    alert(
-        "a5",
-        title="O'Brien 100% 😀",
-        assignedTo="bob",
-        severity="high",
-        status="resolved",
-        classification="falsePositive",
-        createdDateTime="2024-06-15T08:00:00+05:30",  # 2024-06-15T02:30:00Z
-        lastUpdateDateTime="2024-06-15T08:00:00Z",
-        mitreTechniques=["T1059", "T1566"],
-    ),
-]
 
 
 @pytest.fixture
