@@ -15,7 +15,8 @@ from alertgraph.endpoints import BY_NAME, EntitySet, Navigation
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
-from alertgraph.odata.bind import Binder, did_you_mean, lookup
+from alertgraph.odata.bind import Binder
+from alertgraph.odata.names import did_you_mean, lookup
 from alertgraph.odata.options import parse_bool, parse_int
 
 SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
