@@ -79,6 +79,8 @@ class Evaluator:
             case n.Truth():
                 value = self.value(pred.value)
                 return None if value is None else bool(value)
+            case n.Is():
+                return self.pred(pred.operand) is pred.value
             case n.IsOf():
                 target = pred.value
                 if isinstance(target, n.EntityType):

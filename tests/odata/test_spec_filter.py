@@ -97,6 +97,14 @@ LOGIC: list[tuple[str, Expected]] = [
     ("(status eq 'new' or status eq 'resolved') and severity eq 'high'", rows("a5", "a1")),
     ("status eq 'new' or status eq 'resolved' and severity eq 'high'", rows("a5", "a1", "a4")),
     ("STATUS EQ 'new' AND Severity Eq 'high'", rows("a1")),  # 4.01: names in any case
+    # a condition compared with a Boolean: two-valued, so null is "not true"
+    ("severity has 'high' eq true", rows("a5", "a1")),
+    ("severity has 'high' eq false", rows("a2", "a4", "a3")),
+    ("severity has 'high' ne true", rows("a2", "a4", "a3")),
+    ("true eq (status eq 'new')", rows("a1", "a4")),
+    ("(title eq 'Phishing mail') eq false", rows("a5", "a2", "a4", "a3")),
+    ("mitreTechniques/any() eq false", rows("a2", "a4", "a3")),
+    ("title in ('Phishing mail', 'x') eq true", rows("a1")),
 ]
 
 # 5.1.1.1.10-11: has tests enumeration flags; in compares with each member of a list or collection

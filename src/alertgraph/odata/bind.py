@@ -91,6 +91,16 @@ class Binder(FunctionBinder):
         assert_never(expr)
 
     def comparison(self, expr: p.Binary) -> n.Pred:
+        for condition, other in ((expr.left, expr.right), (expr.right, expr.left)):
+            if (
+                _is_condition(condition)
+                and isinstance(other, p.Literal)
+                and other.kind == "bool"
+                and expr.op in ("eq", "ne")
+            ):
+                # a condition compared with true or false, like has/in/any(...) eq true
+                compared = n.Is(self.predicate(condition), other.text == "true")
+                return compared if expr.op == "eq" else n.Not(compared)
         if isinstance(expr.right, p.Literal) and not isinstance(expr.left, p.Literal):
             left = self.value(expr.left)
             right = self.operand_for(left, expr.right, expr.op)
@@ -721,6 +731,18 @@ def time_ticks(text: str) -> int:
     hours, minutes, seconds = (int(part) for part in clock.split(":"))
     ticks = (hours * 3600 + minutes * 60 + seconds) * codec.TICKS_PER_SECOND
     return ticks + int(fraction[:7].ljust(7, "0") or 0)
+
+
+def _is_condition(expr: p.Expr) -> bool:
+    """Syntax that can only be a Boolean condition (not a value of a property or function)."""
+    match expr:
+        case p.Binary(op=op):
+            return op in p.COMPARISONS or op in ("and", "or", "has")
+        case p.Unary(op="not") | p.In() | p.Lambda():
+            return True
+        case p.Call(name=name):
+            return name.lower() == "isof"
+    return False
 
 
 def _is_it(expr: p.Expr) -> bool:

@@ -109,6 +109,11 @@ class Renderer:
                     truth = pred.value.value is True
                     return sa.true() if truth == positive else sa.false()
                 return value.is_(sa.true()) if positive else value.is_(sa.false())
+            case n.Is():
+                if positive:
+                    return self.pred(pred.operand, pred.value)
+                # two-valued: "not (P eq true)" holds when P is false or null
+                return sa.not_(sa.func.coalesce(self.pred(pred.operand, pred.value), sa.false()))
             case n.IsOf():
                 test = self.isof(pred)
                 return test if positive else sa.not_(sa.func.coalesce(test, sa.false()))
