@@ -89,6 +89,17 @@ DATES: list[tuple[str, Expected]] = [
     ("date(createdDateTime) eq 2024-05-02", rows("a2")),
     ("date(createdDateTime) lt date(lastUpdateDateTime)", rows("a2", "a1", "a4", "a3")),
     ("year(date(createdDateTime)) eq 2023", rows("a3")),
+    # 5.1.1.2.1-2: a Date plus a duration is the day of its midnight plus the duration
+    ("date(createdDateTime) add duration'P1D' eq 2024-05-03", rows("a2")),
+    ("date(createdDateTime) add duration'PT12H' eq 2024-05-02", rows("a2")),
+    ("date(createdDateTime) sub duration'PT12H' eq 2024-05-01", rows("a2")),
+    ("2024-03-01 sub duration'P1D' eq 2024-02-29", ALL),
+    ("2024-03-01 sub 2024-02-28 eq duration'P2D'", ALL),
+    (
+        "date(lastUpdateDateTime) sub date(createdDateTime) eq duration'P1D'",
+        rows("a2", "a1", "a4", "a3"),
+    ),
+    ("2024-03-01 add 1 eq 2024-03-02", (400, "cannot combine Edm.Date and Edm.Int64")),
     ("time(createdDateTime) eq 01:30:00", rows("a2")),
     ("time(createdDateTime) lt 02:00:00", rows("a2")),
     ("time(createdDateTime) eq 23:59:59.9999999", rows("a3")),

@@ -299,6 +299,13 @@ class Binder(FunctionBinder):
                     _pos(expr.right),
                 )
             return n.Arith(expr.op, left, right, n.VType(result))
+        if expr.op in ("add", "sub") and kinds <= {n.DATE, n.DURATION} and not left.type.json:
+            # 5.1.1.2.1-2: Date add/sub Duration is a Date (the day of midnight plus the
+            # duration), Date sub Date a Duration
+            if left.type.kind == n.DATE and right.type.kind == n.DURATION:
+                return n.Arith(expr.op, left, right, n.VType(n.DATE))
+            if expr.op == "sub" and left.type.kind == right.type.kind == n.DATE:
+                return n.Arith("sub", left, right, n.VType(n.DURATION))
         if expr.op in ("add", "sub") and kinds <= {n.DATETIME, n.DURATION}:
             if left.type.json or right.type.json:
                 raise self.error(
@@ -313,7 +320,7 @@ class Binder(FunctionBinder):
                 return n.Arith(expr.op, left, right, n.VType(n.DURATION))
         raise self.error(
             f"'{expr.op}' cannot combine {describe(left.type)} and {describe(right.type)}; "
-            "arithmetic needs numbers (or a date-time and a duration for add and sub)",
+            "arithmetic needs numbers (or a date-time or date and a duration for add and sub)",
             expr.pos,
         )
 

@@ -448,6 +448,14 @@ class Renderer:
             return -left
         assert value.right is not None
         right = self.value(value.right)
+        if value.type.kind == n.DATE:
+            # day numbers: midnight plus the duration, back to its day (non-negative, so the
+            # truncating division floors)
+            day = sa.literal(TPD, sa.BigInteger)
+            moved = left * day + right if value.op == "add" else left * day - right
+            return _idiv(moved, TPD)
+        if value.left.type.kind == n.DATE and value.right.type.kind == n.DATE:
+            return (left - right) * sa.literal(TPD, sa.BigInteger)
         match value.op:
             case "add":
                 return left + right
