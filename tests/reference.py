@@ -26,11 +26,25 @@ def matches(pred: n.Pred, row: dict[str, Any], now: int) -> bool:
     return Evaluator(row, now).pred(pred) is True
 
 
-def _ascii_case(text: str, upper: bool) -> str:
-    # both engines change the case of ASCII letters only (PostgreSQL under the "C" collation)
-    if upper:
-        return "".join(chr(ord(c) - 32) if "a" <= c <= "z" else c for c in text)
-    return "".join(chr(ord(c) + 32) if "A" <= c <= "Z" else c for c in text)
+def _simple_case(text: str, upper: bool) -> str:
+    # Unicode simple case mapping, one character to one (OData "according to Unicode rules", as
+    # .NET maps): a character whose full mapping has several characters keeps its own, but for
+    # U+0130, whose simple lower case is "i"
+    def one(char: str) -> str:
+        mapped = char.upper() if upper else char.lower()
+        if len(mapped) == 1:
+            return mapped
+        return "i" if char == "\u0130" and not upper else char
+
+    return "".join(one(char) for char in text)
+
+
+#: Unicode White_Space, which trim() removes
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + ("\u2028\u2029\u202f\u205f\u3000")
+)
 
 
 class Evaluator:
@@ -65,6 +79,8 @@ class Evaluator:
             case n.Truth():
                 value = self.value(pred.value)
                 return None if value is None else bool(value)
+            case n.Is():
+                return self.pred(pred.operand) is pred.value
             case n.IsOf():
                 target = pred.value
                 if isinstance(target, n.EntityType):
@@ -225,11 +241,11 @@ class Evaluator:
                     return args[0][start : start + max(args[2], 0)]
                 return args[0][start:]
             case "tolower":
-                return _ascii_case(args[0], upper=False)
+                return _simple_case(args[0], upper=False)
             case "toupper":
-                return _ascii_case(args[0], upper=True)
+                return _simple_case(args[0], upper=True)
             case "trim":
-                return args[0].strip(" ")
+                return args[0].strip(_WHITESPACE)
             case "concat":
                 return args[0] + args[1]
             case "matchesPattern":

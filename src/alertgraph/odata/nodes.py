@@ -163,6 +163,15 @@ class Truth:
 
 
 @dataclass(frozen=True, slots=True)
+class Is:
+    """A condition compared with a Boolean literal (``severity has 'high' eq true``): true when
+    the condition evaluates to ``value``, false otherwise (null included)."""
+
+    operand: Pred
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
 class IsOf:
     """isof(): true when the value's runtime type is one of ``types``."""
 
@@ -191,4 +200,4 @@ class LambdaPred:
 
 
 Value = Lit | Prop | Var | JsonPath | Guarded | NavValue | Func | Arith
-Pred = Compare | Has | InList | Logic | Not | Truth | IsOf | LambdaPred
+Pred = Compare | Has | InList | Logic | Not | Truth | Is | IsOf | LambdaPred

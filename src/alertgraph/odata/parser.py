@@ -78,6 +78,7 @@ class In:
     left: Expr
     items: tuple[Expr, ...]
     pos: int
+    source: Path | None = None  # ``x in tags``: a collection-valued path instead of a list
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,6 +318,16 @@ class Parser:
             token = self.next()
             self.count(token.pos)
             if op == "in":
+                if not self.at_punct("("):
+                    source = self.unary()
+                    if not isinstance(source, Path):
+                        raise self.error(
+                            "expected '(' to open the list after 'in', like x in ('a', 'b'), or a "
+                            "collection property, like 'a' in tags",
+                            _position(source),
+                        )
+                    left = self.tall(In(left, (), token.pos, source), left)
+                    continue
                 items = self.in_list()
                 node: Expr = In(left, items, token.pos)
                 self.set_height(node, 1 + max(map(self.height, (left, *items))), token.pos)
@@ -714,6 +725,8 @@ def to_text(expr: Expr) -> str:
             return f"(not({to_text(expr.operand)}))"
         case Unary():
             return f"-({to_text(expr.operand)})"
+        case In() if expr.source is not None:
+            return f"({to_text(expr.left)} in {to_text(expr.source)})"
         case In():
             items = ",".join(to_text(item) for item in expr.items)
             return f"({to_text(expr.left)} in ({items}))"

@@ -15,7 +15,8 @@ from alertgraph.endpoints import BY_NAME, EntitySet, Navigation
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
-from alertgraph.odata.bind import Binder, did_you_mean, lookup
+from alertgraph.odata.bind import Binder
+from alertgraph.odata.names import did_you_mean, lookup
 from alertgraph.odata.options import parse_bool, parse_int
 
 SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
@@ -143,7 +144,7 @@ def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, .
         if item.path == ("*",):
             return None
         first = item.path[0]
-        if "." in first:
+        if any("." in segment for segment in item.path):
             raise ODataError(
                 "type-cast segments in $select are not supported; select the property by name",
                 option=option,
@@ -165,10 +166,12 @@ def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, .
         path = [name]
         type_name = properties[name].type.name
         for segment in item.path[1:]:
+            # a member of a complex property, or of each item of a complex collection (the
+            # selectPath rule admits both)
             child = model.types.get(type_name)
-            if child is None or properties[name].type.collection:
+            if child is None:
                 raise ODataError(
-                    f"'{'/'.join(path)}' has no member '{segment}'",
+                    f"'{'/'.join(path)}' is {type_name}; it has no member '{segment}'",
                     option=option,
                     position=item.pos,
                 )

@@ -21,7 +21,7 @@ from alertgraph import codec
 from alertgraph.edm import load_model
 from alertgraph.endpoints import BY_NAME, EntitySet
 from alertgraph.errors import NotFound, ODataError
-from alertgraph.odata import paging
+from alertgraph.odata import casemap, paging
 from alertgraph.odata.context import ReadContext
 from alertgraph.odata.options import RawOptions, split_query
 from alertgraph.odata.parser import Limits
@@ -157,18 +157,48 @@ def _regexp(pattern: str | None, value: str | None) -> bool | None:
     return None if compiled is None else compiled.search(value) is not None
 
 
+class _DivisionByZero(ArithmeticError):
+    pass
+
+
+def _nonzero(value: Any) -> Any:
+    if value == 0:
+        raise _DivisionByZero
+    return value
+
+
+#: Python functions SQLite statements may call (see Renderer.sqlite_functions)
+_SQLITE_FUNCTIONS: dict[str, tuple[int, Any]] = {
+    "odata_regexp": (2, _regexp),
+    "odata_lower": (1, casemap.lower),
+    "odata_upper": (1, casemap.upper),
+    "odata_nonzero": (1, _nonzero),
+}
+
+
 def _execute(conn: Connection, renderer: Renderer, statement: Any) -> Any:
-    if renderer.uses_regexp and not renderer.pg:
+    if renderer.sqlite_functions and not renderer.pg:
         raw = conn.connection.driver_connection
-        raw.create_function("odata_regexp", 2, _regexp, deterministic=True)  # type: ignore[union-attr]
+        for name in sorted(renderer.sqlite_functions):
+            arity, function = _SQLITE_FUNCTIONS[name]
+            raw.create_function(name, arity, function, deterministic=True)  # type: ignore[union-attr]
     try:
         return conn.execute(statement)
     except sa.exc.DataError as exc:
         message = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
-        raise ODataError(
-            f"the query could not be evaluated ({message}); check the arithmetic and "
-            "function arguments in $filter and $orderby"
-        ) from None
+        raise _evaluation_error(message) from None
+    except sa.exc.OperationalError as exc:
+        # a raising SQLite function: only odata_nonzero raises
+        if renderer.pg or "user-defined function raised exception" not in str(exc.orig):
+            raise
+        raise _evaluation_error("division by zero") from None
+
+
+def _evaluation_error(message: str) -> ODataError:
+    return ODataError(
+        f"the query could not be evaluated ({message}); check the arithmetic and "
+        "function arguments in $filter and $orderby (div and mod by zero fail, as OData requires)"
+    )
 
 
 # ---- public operations -----------------------------------------------------------------------
