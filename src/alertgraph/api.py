@@ -86,6 +86,21 @@ def _navigation_collection(call: Call, *, count: bool) -> Reply:
     related = entity_set(nav.target)
     _require(call, related, "read")
     ctx = call.read_context()
+    if nav.collection and target.nav_key is not None:
+        # One related entity through the navigation (incidents/{id}/alerts/{alertId}): it must
+        # really be linked, or it is not found at this address.
+        related_table = call.store.tables[related.name]
+        with call.store.engine.connect() as conn:
+            linked = conn.execute(
+                select(related_table.c.id).where(
+                    related_table.c[TENANT] == call.tenant,
+                    related_table.c.id == target.nav_key,
+                    related_table.c[nav.remote] == link_value,
+                )
+            ).first()
+        if linked is None:
+            raise NotFound(f"No item '{target.nav_key}' under {target.path}.")
+        return Reply(body=odata.get_entity(ctx, related, target.nav_key, call.raw_query))
     if nav.collection:
         if count:
             return Reply(

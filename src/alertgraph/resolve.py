@@ -41,6 +41,8 @@ class Target:
     action: str | None = None
     #: for kind "navigation": the navigation property followed from ``entity_set``/``key``
     navigation: str | None = None
+    #: for kind "navigation" on a collection: the key of one related entity
+    nav_key: str | None = None
     #: the collection path as addressed, for context URLs and nextLinks (keys in parentheses)
     path: str = ""
 
@@ -163,6 +165,12 @@ def _below_set(
         if nav.collection and tail == ["$count"] and sub_key is None:
             return Target(
                 "count", version, es, key=key, navigation=nav.name,
+                path=f"{entity_path}/{nav.name}",
+            )
+        if nav.collection and (sub_key is not None) != bool(tail) and len(tail) <= 1:
+            related_key = sub_key if sub_key is not None else unquote(tail[0])
+            return Target(
+                "navigation", version, es, key=key, navigation=nav.name, nav_key=related_key,
                 path=f"{entity_path}/{nav.name}",
             )
         raise BadRequest(

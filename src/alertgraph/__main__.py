@@ -1,0 +1,5 @@
+"""``python -m alertgraph`` runs the CLI."""
+
+from alertgraph.cli import main
+
+main()
