@@ -85,7 +85,8 @@ def _load_postgres(args: argparse.Namespace, ndjson: Path) -> tuple[str, dict[st
 
 
 def _say(message: str) -> None:
-    pass
+    sys.stderr.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
 
 
 def run(argv: list[str] | None = None) -> dict[str, Any]:
@@ -145,6 +146,9 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     results["total_seconds"] = time.perf_counter() - started
     out = args.workdir / f"results-{args.alerts}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(results, indent=2))
+    table = report.markdown(results)
+    out.with_suffix(".md").write_text(table + "\n")
+    sys.stdout.write(table + "\n")
     _say(f"done in {results['total_seconds']:.0f} s; results in {out}")
     return results
 
