@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from alertgraph.edm import INTEGER_RANGES, Model, StructuredType, TypeRef
+
+#: value, path → converted value (raises ValueProblem)
+Converter = Callable[[Any, str], Any]
 
 TICKS_PER_SECOND = 10_000_000
 TICKS_PER_DAY = 86_400 * TICKS_PER_SECOND
@@ -34,6 +38,9 @@ _DATETIME_RE = re.compile(
     r"(?::(?P<s>\d{2})(?:\.(?P<f>\d+))?)?"
     r"(?P<z>[Zz]|[+-]\d{2}:\d{2})$"
 )
+_UTC_DATETIME_RE = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?Z$")
+_DAY_TICKS: dict[str, int] = {}  # "2024-05-01" → ticks at its midnight
+_DAY_TEXT: dict[int, str] = {}  # day number → "2024-05-01"
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
 _TIME_RE = re.compile(r"(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,12}))?)?$")
 _ISO_DURATION_RE = re.compile(
@@ -70,6 +77,21 @@ class Problem:
 
 def parse_datetime(text: str) -> int:
     """ISO 8601 with a zone (``Z`` or ``±hh:mm``) → ticks. Digits past the 7th are dropped."""
+    fast = _UTC_DATETIME_RE.match(text)
+    if fast is not None:
+        # The common UTC form, with the day's ticks cached (import parses millions of these).
+        day_ticks = _DAY_TICKS.get(fast[1])
+        hour, minute, second = int(fast[2]), int(fast[3]), int(fast[4])
+        if day_ticks is not None and hour <= 23 and minute <= 59 and second <= 59:
+            fraction = int((fast[5] or "").ljust(7, "0"))
+            return day_ticks + (hour * 3600 + minute * 60 + second) * TICKS_PER_SECOND + fraction
+    ticks = _parse_datetime(text)
+    if fast is not None and len(_DAY_TICKS) < 100_000:
+        _DAY_TICKS[fast[1]] = ticks - ticks % TICKS_PER_DAY
+    return ticks
+
+
+def _parse_datetime(text: str) -> int:
     match = _DATETIME_RE.match(text)
     if match is None:
         raise ValueError(
@@ -117,10 +139,16 @@ def format_datetime(ticks: int) -> str:
 
 def format_datetime_fixed(ticks: int) -> str:
     """Ticks → fixed-width UTC text with 7 digits, which sorts as text like the instants do."""
-    day, seconds, fraction = _split_ticks(ticks)
+    days, rest = divmod(ticks, TICKS_PER_DAY)
+    day = _DAY_TEXT.get(days)
+    if day is None:
+        day = date.fromordinal(days + _EPOCH_ORDINAL).isoformat()
+        if len(_DAY_TEXT) < 100_000:
+            _DAY_TEXT[days] = day
+    seconds, fraction = divmod(rest, TICKS_PER_SECOND)
     hh, rest = divmod(seconds, 3600)
     mm, ss = divmod(rest, 60)
-    return f"{day.isoformat()}T{hh:02d}:{mm:02d}:{ss:02d}.{fraction:07d}Z"
+    return f"{day}T{hh:02d}:{mm:02d}:{ss:02d}.{fraction:07d}Z"
 
 
 def ticks_from_datetime(value: datetime) -> int:
@@ -215,11 +243,103 @@ class Codec:
 
     def __init__(self, model: Model) -> None:
         self.model = model
+        # Converters compiled per declared type: bulk import validates millions of values, and
+        # resolving the same type names on every value dominated its profile.
+        self._column_converters: dict[tuple[str, bool], Converter] = {}
+        self._json_converters: dict[tuple[str, bool], Converter] = {}
+        self._members: dict[str, dict[str, tuple[bool, Converter]]] = {}  # (required, convert)
+        self._subtypes: dict[str, dict[str, StructuredType | None]] = {}
 
     # JSON → storage -----------------------------------------------------------------------
 
     def to_column(self, type_ref: TypeRef, value: Any, path: str) -> Any:
         """A JSON value → the value stored in a column (JSON columns get normalized JSON)."""
+        return self.column_converter(type_ref)(value, path)
+
+    def column_converter(self, type_ref: TypeRef) -> Converter:
+        """The function ``to_column`` applies for ``type_ref`` (for callers in a hot loop)."""
+        key = (type_ref.name, type_ref.collection)
+        convert = self._column_converters.get(key)
+        if convert is None:
+            convert = self._column_converters[key] = self._compile(type_ref, column=True)
+        return convert
+
+    def to_json_value(self, type_ref: TypeRef, value: Any, path: str) -> Any:
+        """A JSON value → its normalized JSON storage form (used inside JSON columns)."""
+        return self._json_converter(type_ref)(value, path)
+
+    def _compile(self, type_ref: TypeRef, *, column: bool) -> Converter:
+        """A converter with fast paths for the common cases; all else takes the general path."""
+        general = self._column_general if column else self._json_general
+        name = type_ref.name
+        enum = None if type_ref.collection else self.model.enums.get(name)
+
+        if not type_ref.collection and name == "Edm.String":
+
+            def string(value: Any, path: str) -> Any:
+                if value is None or type(value) is str:
+                    return value
+                return general(type_ref, value, path)
+
+            return string
+        if enum is not None and not enum.is_flags:
+            members = enum.members
+            # the canonical member name for each accepted name (what enum_name returns)
+            known = members if column else {m: self.enum_text(name, v) for m, v in members.items()}
+
+            def member(value: Any, path: str) -> Any:
+                if type(value) is str:
+                    found = known.get(value)
+                    if found is not None:
+                        return found
+                return general(type_ref, value, path)
+
+            return member
+        if not type_ref.collection and name == "Edm.DateTimeOffset":
+
+            def instant(value: Any, path: str) -> Any:
+                if type(value) is str:
+                    try:
+                        ticks = parse_datetime(value)
+                    except ValueError:
+                        return general(type_ref, value, path)  # raises with the path
+                    return ticks if column else format_datetime_fixed(ticks)
+                return general(type_ref, value, path)
+
+            return instant
+        if not type_ref.collection and name in self.model.types:
+            struct = self.model.types[name]
+
+            def complex_(value: Any, path: str) -> Any:
+                if value is None:
+                    return None
+                return self.complex_value(struct, value, path)
+
+            return complex_
+        if type_ref.collection:
+            item_type = TypeRef(name)
+            items: list[Converter] = []  # resolved on first use: types can be recursive
+
+            def collection(value: Any, path: str) -> Any:
+                if value is None:
+                    return None
+                if not isinstance(value, list):
+                    raise ValueProblem(path, f"expected a JSON array of {name}")
+                if not value:
+                    return []
+                if not items:
+                    items.append(self._json_converter(item_type))
+                convert = items[0]
+                return [convert(item, f"{path}[{index}]") for index, item in enumerate(value)]
+
+            return collection
+
+        def other(value: Any, path: str) -> Any:
+            return general(type_ref, value, path)
+
+        return other
+
+    def _column_general(self, type_ref: TypeRef, value: Any, path: str) -> Any:
         if value is None:
             return None
         if type_ref.collection:
@@ -236,8 +356,7 @@ class Codec:
             return self.to_json_value(type_ref, value, path)
         return self.primitive(name, value, path)
 
-    def to_json_value(self, type_ref: TypeRef, value: Any, path: str) -> Any:
-        """A JSON value → its normalized JSON storage form (used inside JSON columns)."""
+    def _json_general(self, type_ref: TypeRef, value: Any, path: str) -> Any:
         if value is None:
             return None
         if type_ref.collection:
@@ -269,8 +388,16 @@ class Codec:
         actual = struct
         odata_type = value.get("@odata.type")
         if odata_type is not None:
-            found = self.model.find_type(str(odata_type).lstrip("#"))
-            if found is None or not self.model.is_subtype(found.name, struct.name):
+            known = self._subtypes.setdefault(struct.name, {})
+            text = str(odata_type)
+            if text in known:
+                found = known[text]
+            else:
+                found = self.model.find_type(text.lstrip("#"))
+                if found is not None and not self.model.is_subtype(found.name, struct.name):
+                    found = None
+                known[text] = found
+            if found is None:
                 allowed = ", ".join(["#" + struct.name, *("#" + d for d in struct.derived)][:6])
                 raise ValueProblem(
                     f"{path}.@odata.type" if path else "@odata.type",
@@ -285,22 +412,41 @@ class Codec:
         result: dict[str, Any] = {}
         if actual.name != struct.name or struct.derived:
             result["@odata.type"] = "#" + actual.name
+        members = self._members.get(actual.name)
+        if members is None:
+            members = self._members[actual.name] = {
+                key: (
+                    not prop.nullable and not prop.type.collection,
+                    self._json_converter(prop.type),
+                )
+                for key, prop in actual.properties.items()
+            }
+        prefix = path + "." if path else ""
         for key, item in value.items():
-            if key == "@odata.type":
-                continue
-            prop = actual.properties.get(key)
-            child = f"{path}.{key}" if path else key
-            if prop is None:
+            entry = members.get(key)
+            if entry is None:
+                if key == "@odata.type":
+                    continue
                 if actual.open:
                     result[key] = item
                     continue
                 if "@" in key:  # instance annotations are allowed and dropped
                     continue
-                raise ValueProblem(child, f"is not a property of {actual.name}")
-            if item is None and not prop.nullable and not prop.type.collection:
-                raise ValueProblem(child, "cannot be null")
-            result[key] = self.to_json_value(prop.type, item, child)
+                raise ValueProblem(prefix + key, f"is not a property of {actual.name}")
+            if item is None:
+                if entry[0]:
+                    raise ValueProblem(prefix + key, "cannot be null")
+                result[key] = None
+                continue
+            result[key] = entry[1](item, prefix + key)
         return result
+
+    def _json_converter(self, type_ref: TypeRef) -> Converter:
+        key = (type_ref.name, type_ref.collection)
+        convert = self._json_converters.get(key)
+        if convert is None:
+            convert = self._json_converters[key] = self._compile(type_ref, column=False)
+        return convert
 
     def enum_value(self, enum_name: str, value: Any, path: str) -> int:
         enum = self.model.enums[enum_name]

@@ -77,15 +77,12 @@ class Unauthorized(GraphError):
     code = "InvalidAuthenticationToken"
 
     def __init__(self, message: str, *, error: str = "invalid_token") -> None:
-        super().__init__(
-            message,
-            headers={
-                "WWW-Authenticate": (
-                    f'Bearer realm="alertgraph", error="{error}", '
-                    f'error_description="{message.replace(chr(34), chr(39))}"'
-                )
-            },
-        )
+        # RFC 6750 3.1: a request without credentials gets the challenge with no error code
+        challenge = 'Bearer realm="alertgraph"'
+        if error:
+            description = message.replace(chr(34), chr(39))
+            challenge += f', error="{error}", error_description="{description}"'
+        super().__init__(message, headers={"WWW-Authenticate": challenge})
 
 
 class Forbidden(GraphError):

@@ -38,8 +38,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 
-from alertgraph.codec import Codec, Problem, ValueProblem
-from alertgraph.edm import Model, Property, TypeRef, load_model
+from alertgraph.codec import Codec, Converter, Problem, ValueProblem
+from alertgraph.edm import Model, Property, StructuredType, TypeRef, load_model
 from alertgraph.endpoints import BY_NAME, ENTITY_SETS, EntitySet
 
 SCHEMA_VERSION = 1
@@ -182,6 +182,7 @@ class Store:
         self.engine = engine
         self.model = model or load_model()
         self.codec = Codec(self.model)
+        self._column_plans: dict[str, dict[str, tuple[bool, Converter]]] = {}
         self.tables = TABLES
         self.metadata = METADATA
 
@@ -251,6 +252,19 @@ class Store:
     def properties(self, set_name: str) -> dict[str, Property]:
         return self.model.all_properties(BY_NAME[set_name].type_name)
 
+    def _columns(self, actual: StructuredType) -> dict[str, tuple[bool, Converter]]:
+        """Per property of ``actual``: (null is refused, converter to the column value)."""
+        found = self._column_plans.get(actual.name)
+        if found is None:
+            found = self._column_plans[actual.name] = {
+                name: (
+                    not prop.nullable and not prop.type.collection,
+                    self.codec.column_converter(prop.type),
+                )
+                for name, prop in actual.properties.items()
+            }
+        return found
+
     def to_row(
         self, entity_set: EntitySet, record: Mapping[str, Any], *, where: str = ""
     ) -> dict[str, Any]:
@@ -292,21 +306,26 @@ class Store:
         record_id = record.get("id")
         if not isinstance(record_id, str) or not record_id:
             problems.append(Problem(_join(where, "id"), "is required and must be a non-empty string"))
+        columns = self._columns(actual)
+        prefix = where + "." if where else ""
         for key, value in record.items():
-            if key.startswith("@") or ("@odata." in key):
-                continue
-            prop = actual.properties.get(key)
-            if prop is None:
+            entry = columns.get(key)
+            if entry is None:
+                if key.startswith("@") or ("@odata." in key):
+                    continue
                 hint = _did_you_mean(key, actual.properties)
                 problems.append(
-                    Problem(_join(where, key), f"is not a property of {actual.name}{hint}")
+                    Problem(prefix + key, f"is not a property of {actual.name}{hint}")
                 )
                 continue
-            if value is None and not prop.nullable and not prop.type.collection:
-                problems.append(Problem(_join(where, key), "cannot be null"))
+            if value is None:
+                if entry[0]:
+                    problems.append(Problem(prefix + key, "cannot be null"))
+                else:
+                    row[key] = None
                 continue
             try:
-                row[key] = self.codec.to_column(prop.type, value, _join(where, key))
+                row[key] = entry[1](value, prefix + key)
             except ValueProblem as problem:
                 problems.append(Problem(problem.path, problem.message))
         if problems:

@@ -1,0 +1,252 @@
+"""Write transactions: row locks, the audit record, and row access in Graph JSON.
+
+Every write runs through :func:`run_write`: one transaction that locks the rows it changes, applies
+the change and appends one audit record per changed entity, so both are committed or neither is.
+Callers above (actions_*.py) work in Graph JSON; conversion to columns happens here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import ColumnElement
+
+from alertgraph.codec import format_datetime, now_ticks
+from alertgraph.endpoints import EntitySet
+from alertgraph.errors import NotFound
+from alertgraph.store import PARENT, TENANT, Store, audit_table, meta_table
+
+T = TypeVar("T")
+
+#: How often a write is retried when a row it planned on changed before it got the lock.
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who writes: the tenant whose rows change and the name stamped on them."""
+
+    tenant: str
+    #: UPN of a user or app id of an application: createdByDisplayName, updatedBy, lastModifiedBy
+    name: str
+    app_id: str | None
+    request_id: str
+
+
+class Replan(Exception):
+    """A locked row no longer matches what the write planned on; the transaction starts over."""
+
+
+@dataclass(slots=True)
+class Tx:
+    """One write transaction of one actor; every read through it is locked until commit."""
+
+    store: Store
+    conn: Connection
+    actor: Actor
+    now_ticks: int
+    audits: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def now(self) -> str:
+        """The transaction's time as Graph JSON (one instant for every field it stamps)."""
+        return format_datetime(self.now_ticks)
+
+    def _where(
+        self, es: EntitySet, key: str | None, parent: str | None
+    ) -> list[ColumnElement[bool]]:
+        table = self.store.tables[es.name]
+        where: list[ColumnElement[bool]] = [table.c[TENANT] == self.actor.tenant]
+        if key is not None:
+            where.append(table.c.id == key)
+        if parent is not None:
+            where.append(table.c[PARENT] == parent)
+        return where
+
+    def rows(
+        self,
+        es: EntitySet,
+        *conditions: ColumnElement[bool],
+        keys: Iterable[str] | None = None,
+        parent: str | None = None,
+        lock: bool = True,
+    ) -> list[dict[str, Any]]:
+        """Entities of ``es`` in the actor's tenant as Graph JSON, in key order.
+
+        With ``lock`` the rows stay locked until commit (PostgreSQL ``FOR UPDATE``; SQLite holds
+        its database-wide write lock from the start of the transaction). Locking in key order
+        keeps two writers from waiting on each other.
+        """
+        table = self.store.tables[es.name]
+        where = self._where(es, None, parent)
+        if keys is not None:
+            wanted = sorted(set(keys))
+            if not wanted:
+                return []
+            where.append(table.c.id.in_(wanted))
+        query = select(table).where(*where, *conditions).order_by(table.c.id)
+        if lock and self.conn.dialect.name == "postgresql":
+            query = query.with_for_update()
+        found = self.conn.execute(query).mappings().all()
+        return [self.to_json(es, dict(row)) for row in found]
+
+    def serialize(self, topic: str) -> None:
+        """Hold the tenant's lock on ``topic`` until commit (SQLite: its write lock already does).
+
+        For writes that reshape several rows whose set is only known once some are locked (moving
+        alerts, merging incidents): one at a time per tenant, they can't lock in crossing orders.
+        """
+        if self.conn.dialect.name == "postgresql":
+            key = func.hashtextextended(f"{self.actor.tenant}/{topic}", 0)
+            self.conn.execute(select(func.pg_advisory_xact_lock(key)))
+
+    def get(
+        self, es: EntitySet, key: str, *, parent: str | None = None, lock: bool = True
+    ) -> dict[str, Any] | None:
+        found = self.rows(es, keys=[key], parent=parent, lock=lock)
+        return found[0] if found else None
+
+    def require(
+        self, es: EntitySet, key: str, *, parent: str | None = None, lock: bool = True
+    ) -> dict[str, Any]:
+        """The entity, or NotFound (another tenant's id is not found either)."""
+        found = self.get(es, key, parent=parent, lock=lock)
+        if found is None:
+            raise not_found(es, key)
+        return found
+
+    def to_json(self, es: EntitySet, row: Mapping[str, Any]) -> dict[str, Any]:
+        record = self.store.to_json(es, row)
+        if PARENT in row:
+            record[PARENT] = row[PARENT]
+        return record
+
+    def update(
+        self,
+        es: EntitySet,
+        before: Mapping[str, Any],
+        changes: Mapping[str, Any],
+        *,
+        action: str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Write the properties in ``changes`` (Graph JSON) that differ from ``before``.
+
+        Returns the entity after the change; records the differences in the audit log. ``extra``
+        is stored with the audit record (e.g. an action's parameters).
+        """
+        properties = self.store.properties(es.name)
+        codec = self.store.codec
+        diff: dict[str, dict[str, Any]] = {}
+        values: dict[str, Any] = {}
+        for name, value in changes.items():
+            prop = properties[name]
+            column = codec.to_column(prop.type, value, name)
+            normalized = codec.from_column(prop.type, column)
+            if normalized == before.get(name):
+                continue
+            values[name] = column
+            diff[name] = {"before": before.get(name), "after": normalized}
+        after = dict(before)
+        for name, change in diff.items():
+            after[name] = change["after"]
+        if values:
+            table = self.store.tables[es.name]
+            where = self._where(es, str(before["id"]), before.get(PARENT))
+            self.conn.execute(update(table).where(*where).values(**values))
+        if diff or extra:
+            self.audit(es, str(before["id"]), action, diff, extra)
+        return after
+
+    def insert(
+        self,
+        es: EntitySet,
+        record: Mapping[str, Any],
+        *,
+        action: str,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Insert a validated Graph JSON record and audit it as created."""
+        row = self.store.to_row(es, {k: v for k, v in record.items() if k != PARENT})
+        row[TENANT] = self.actor.tenant
+        if es.parent is not None:
+            row[PARENT] = record[PARENT]
+        self.conn.execute(insert(self.store.tables[es.name]).values(**row))
+        created = {
+            name: {"before": None, "after": value}
+            for name, value in record.items()
+            if not name.startswith("@") and name != PARENT and value not in (None, [])
+        }
+        self.audit(es, str(record["id"]), action, created, extra)
+
+    def delete(self, es: EntitySet, before: Mapping[str, Any], *, action: str) -> None:
+        table = self.store.tables[es.name]
+        where = self._where(es, str(before["id"]), before.get(PARENT))
+        self.conn.execute(delete(table).where(*where))
+        gone = {
+            name: {"before": value, "after": None}
+            for name, value in before.items()
+            if not name.startswith("@") and name != PARENT and value not in (None, [])
+        }
+        self.audit(es, str(before["id"]), action, gone)
+
+    def audit(
+        self,
+        es: EntitySet,
+        key: str,
+        action: str,
+        changes: Mapping[str, Any],
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        record: dict[str, Any] = {
+            TENANT: self.actor.tenant,
+            "id": uuid.uuid4().hex,
+            "at": self.now_ticks,
+            "request_id": self.actor.request_id,
+            "actor": self.actor.name,
+            "app_id": self.actor.app_id,
+            "entity_set": es.name,
+            "entity_id": key,
+            "action": action,
+            "changes": {"fields": dict(changes), **({"parameters": dict(extra)} if extra else {})},
+        }
+        self.audits.append(record)
+        _insert_audit(self.conn, record)
+
+
+def _insert_audit(conn: Connection, record: dict[str, Any]) -> None:
+    """Append one audit record (a separate function so tests can make it fail)."""
+    conn.execute(insert(audit_table).values(**record))
+
+
+def run_write(store: Store, actor: Actor, work: Callable[[Tx], T]) -> T:
+    """Run ``work`` in one transaction; start over (a few times) when it raises :class:`Replan`.
+
+    On SQLite the transaction first takes the database's write lock with an UPDATE that touches a
+    row, so nothing is read before the lock is held (SQLite serializes writers; a read-then-write
+    transaction could otherwise fail when another writer commits in between). On PostgreSQL the
+    reads of :class:`Tx` lock the rows they return.
+    """
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            with store.engine.begin() as conn:
+                if conn.dialect.name == "sqlite":
+                    conn.execute(
+                        update(meta_table)
+                        .where(meta_table.c.key == "schema_version")
+                        .values(value=meta_table.c.value)
+                    )
+                return work(Tx(store, conn, actor, now_ticks()))
+        except Replan:
+            if attempt == MAX_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def not_found(es: EntitySet, key: str) -> NotFound:
+    return NotFound(f"No {es.path} item has the id '{key}'.")

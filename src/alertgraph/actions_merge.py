@@ -1,0 +1,168 @@
+"""moveAlerts and mergeIncidents: re-home alerts, redirect merged-away incidents (spec S7, S12).
+
+Both answer a ``mergeResponse`` naming the incident that now holds the alerts. Locks: every incident
+involved (by id), then the alerts (by id); a plan made on stale reads is retried (Replan).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alertgraph.actions import Replan, Tx
+from alertgraph.actions_incidents import (
+    ALERTS,
+    INCIDENTS,
+    alerts_of,
+    align_incidents,
+    create_incident,
+    incident_url,
+    open_incident,
+    severity_rank,
+)
+from alertgraph.codec import parse_datetime
+from alertgraph.errors import BadRequest, NotFound
+
+
+def move_alerts(
+    tx: Tx,
+    alert_ids: list[str],
+    *,
+    incident_id: str | None,
+    comment: str | None,
+    reasons: str | None,
+) -> str:
+    """Move alerts to an incident (a new one when ``incident_id`` is None); returns its id.
+
+    An incident left without alerts is redirected to the target, as if merged into it.
+    """
+    tx.serialize("incidents")
+    peeked = tx.rows(ALERTS, keys=alert_ids, lock=False)
+    missing = sorted(set(alert_ids) - {alert["id"] for alert in peeked})
+    if missing:
+        raise NotFound(f"No security/alerts_v2 item has the id {_quoted(missing)} (alertIds).")
+    sources = {alert["incidentId"] for alert in peeked if alert.get("incidentId")}
+    involved = sorted(sources | ({incident_id} if incident_id else set()))
+    tx.rows(INCIDENTS, keys=involved)  # lock in id order before the alerts
+    if incident_id is not None:
+        target = open_incident(tx, incident_id, field="incidentId")
+    else:
+        strongest = max(peeked, key=lambda alert: severity_rank(tx, alert.get("severity")))
+        target = create_incident(
+            tx, title=strongest.get("title"), severity=strongest.get("severity")
+        )
+    target_id = str(target["id"])
+    alerts = tx.rows(ALERTS, keys=alert_ids)
+    if {alert.get("incidentId") for alert in alerts if alert.get("incidentId")} - sources:
+        raise Replan()  # an alert changed incident between the peek and the lock
+    parameters = {"targetIncidentId": target_id, "newCorrelationReasons": reasons}
+    for alert in alerts:
+        planned: dict[str, Any] = {
+            "incidentId": target_id,
+            "incidentWebUrl": incident_url(target_id, tx.actor.tenant),
+            "lastUpdateDateTime": tx.now,
+        }
+        if comment:
+            planned["comments"] = [
+                *(alert.get("comments") or []),
+                {
+                    "comment": comment,
+                    "createdByDisplayName": tx.actor.name,
+                    "createdDateTime": tx.now,
+                },
+            ]
+        tx.update(ALERTS, alert, planned, action="moveAlerts", extra=parameters)
+    for source in sorted(sources - {target_id}):
+        if not alerts_of(tx, source, lock=False):
+            _redirect(tx, source, target_id, action="moveAlerts")
+    align_incidents(tx, [target_id, *sources])
+    return target_id
+
+
+def merge_incidents(
+    tx: Tx, incident_ids: list[str], *, comment: str | None, reasons: str | None
+) -> str:
+    """Merge incidents into the earliest created one (ties: the smallest id); returns its id."""
+    tx.serialize("incidents")
+    wanted = sorted(set(incident_ids))
+    if len(wanted) < 2:
+        raise BadRequest(
+            f"incidentIds: name at least two different incidents to merge; got {len(wanted)}."
+        )
+    incidents = tx.rows(INCIDENTS, keys=wanted)
+    missing = sorted(set(wanted) - {incident["id"] for incident in incidents})
+    if missing:
+        raise NotFound(f"No security/incidents item has the id {_quoted(missing)} (incidentIds).")
+    merged = [incident for incident in incidents if incident.get("status") == "redirected"]
+    if merged:
+        names = ", ".join(
+            f"'{incident['id']}' (into '{incident.get('redirectIncidentId')}')"
+            for incident in merged
+        )
+        raise BadRequest(f"incidentIds: already merged: {names}. Merge the surviving ones instead.")
+    target = min(
+        incidents,
+        key=lambda incident: (parse_datetime(incident["createdDateTime"]), _id_order(incident)),
+    )
+    target_id = str(target["id"])
+    others = [incident for incident in incidents if incident["id"] != target_id]
+    parameters = {"targetIncidentId": target_id, "mergeReasons": reasons}
+    table = tx.store.tables[ALERTS.name]
+    moving = tx.rows(ALERTS, table.c.incidentId.in_([other["id"] for other in others]))
+    for alert in moving:
+        tx.update(
+            ALERTS,
+            alert,
+            {
+                "incidentId": target_id,
+                "incidentWebUrl": incident_url(target_id, tx.actor.tenant),
+                "lastUpdateDateTime": tx.now,
+            },
+            action="mergeIncidents",
+            extra=parameters,
+        )
+    tags = list(target.get("customTags") or [])
+    for other in others:
+        _redirect(tx, str(other["id"]), target_id, action="mergeIncidents")
+        tags += [tag for tag in other.get("customTags") or [] if tag not in tags]
+    planned: dict[str, Any] = {
+        "customTags": tags,
+        "lastModifiedBy": tx.actor.name,
+        "lastUpdateDateTime": tx.now,
+    }
+    if comment:
+        planned["comments"] = [
+            *(target.get("comments") or []),
+            {"comment": comment, "createdByDisplayName": tx.actor.name, "createdDateTime": tx.now},
+        ]
+    tx.update(INCIDENTS, target, planned, action="mergeIncidents", extra=parameters)
+    align_incidents(tx, [target_id])
+    return target_id
+
+
+def _redirect(tx: Tx, incident_id: str, target_id: str, *, action: str) -> None:
+    """Mark an incident merged into ``target_id``; earlier redirects to it follow along."""
+    table = tx.store.tables[INCIDENTS.name]
+    pointing = tx.rows(INCIDENTS, table.c.redirectIncidentId == incident_id)
+    for incident in [*pointing, tx.get(INCIDENTS, incident_id)]:
+        if incident is None:
+            continue
+        tx.update(
+            INCIDENTS,
+            incident,
+            {
+                "status": "redirected",
+                "redirectIncidentId": target_id,
+                "lastModifiedBy": tx.actor.name,
+                "lastUpdateDateTime": tx.now,
+            },
+            action=action,
+        )
+
+
+def _id_order(incident: dict[str, Any]) -> tuple[int, str]:
+    key = str(incident["id"])
+    return (int(key), key) if key.isdigit() else (1 << 62, key)
+
+
+def _quoted(keys: list[str]) -> str:
+    return ", ".join(f"'{key}'" for key in keys)

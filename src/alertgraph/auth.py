@@ -1,0 +1,571 @@
+"""Who is calling and what they may do: Entra-style bearer tokens and Graph's permission rules.
+
+``Authenticator`` verifies access tokens (signed with the keys of :mod:`alertgraph.keys`, or by an
+explicitly trusted external issuer) and mints them; every rejection is a 401. ``authorize`` checks a
+:class:`Principal` against the permissions and directory roles of an entity set row in
+:mod:`alertgraph.endpoints`; a refusal is a 403 naming what is missing. See docs/auth.md.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from alertgraph import keys
+from alertgraph.endpoints import (
+    ENTITY_SETS,
+    SECURITY_READ_ROLES,
+    SECURITY_WRITE_ROLES,
+    EntitySet,
+)
+from alertgraph.errors import Forbidden, Unauthorized
+from alertgraph.keys import TrustedIssuer, add_app, load_trusted_issuers, rotate_key
+from alertgraph.store import Store
+
+log = logging.getLogger("alertgraph.auth")
+
+GRAPH_AUDIENCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000")
+#: used when neither the settings nor the caller name the address tokens are issued for
+DEFAULT_ISSUER_BASE = "https://login.alertgraph.local"
+#: the client id that delegated dev tokens name as the app acting for the user
+DEV_CLIENT_ID = "9c1f6a2e-4f3b-4c8e-9a51-6d7e2b0c4a11"
+MAX_TOKEN_CHARS = 16_000
+
+#: Entra built-in role template ids (the ``wids`` claim carries these, never names)
+ROLE_TEMPLATE_IDS: dict[str, str] = {
+    "Global Administrator": "62e90394-69f5-4237-9190-012177145e10",
+    "Global Reader": "f2ef992c-3afb-46b9-b7cf-a126ee74c451",
+    "Security Reader": "5d6b6bb7-de71-4623-b4af-96380a352509",
+    "Security Operator": "5f2222b1-57c3-48ba-8ad5-d4759f1fde6f",
+    "Security Administrator": "194ae4cb-b126-40b2-bd5b-6091b380977d",
+    "Privileged Role Administrator": "e8611ab8-c189-46e8-94e1-60213ab1f814",
+}
+ROLE_NAMES: dict[str, str] = {value: name for name, value in ROLE_TEMPLATE_IDS.items()}
+#: holds every permission of the roles the docs name, so it satisfies any role requirement
+SUPERSET_ROLE = "Global Administrator"
+
+_TENANT_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,99}")
+_ISSUER_RE = re.compile(r"(?P<base>https?://[^/?#\s]+(?:/[^?#\s]*)?)/(?P<tenant>[^/?#\s]+)/v2\.0")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    tenant: str
+    object_id: str | None
+    upn: str | None
+    app_id: str | None
+    delegated: frozenset[str]  # scp
+    application: frozenset[str]  # roles
+    directory_roles: frozenset[str]  # wids (template ids)
+
+    @property
+    def kind(self) -> Literal["delegated", "application"]:
+        """A user token (it carries scp or a user name) or an app-only token."""
+        return "delegated" if self.delegated or self.upn is not None else "application"
+
+    @property
+    def display_name(self) -> str:
+        return self.upn or self.app_id or self.object_id or "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    leeway_seconds: int = 5
+    #: fixed issuer base (``{base}/{tid}/v2.0``); None: the address the client reached us at
+    issuer_base: str | None = None
+    audiences: tuple[str, ...] = GRAPH_AUDIENCES
+    #: JSON file of external issuers and their keys whose tokens are also accepted (off: None)
+    trusted_issuers_file: Path | None = None
+
+
+def valid_tenant(tenant: str) -> bool:
+    return _TENANT_RE.fullmatch(tenant) is not None
+
+
+def role_template_id(role: str) -> str:
+    """A directory role name or template id → the template id; ValueError names the choices."""
+    if role in ROLE_NAMES:
+        return role
+    if role in ROLE_TEMPLATE_IDS:
+        return ROLE_TEMPLATE_IDS[role]
+    lowered = {name.lower(): name for name in ROLE_TEMPLATE_IDS}
+    if role.lower() in lowered:
+        return ROLE_TEMPLATE_IDS[lowered[role.lower()]]
+    close = difflib.get_close_matches(role, list(ROLE_TEMPLATE_IDS), n=1, cutoff=0.6)
+    hint = f" Did you mean '{close[0]}'?" if close else ""
+    raise ValueError(
+        f"unknown directory role '{role}'; known roles: {', '.join(ROLE_TEMPLATE_IDS)}.{hint}"
+    )
+
+
+class Authenticator:
+    """Verifies bearer tokens against the database's keys (and trusted issuers) and mints them."""
+
+    def __init__(self, store: Store, settings: AuthSettings) -> None:
+        keys.ensure_schema(store)
+        self.store = store
+        self.settings = settings
+        self._trusted: tuple[TrustedIssuer, ...] = (
+            load_trusted_issuers(settings.trusted_issuers_file)
+            if settings.trusted_issuers_file is not None
+            else ()
+        )
+        self._lock = threading.Lock()
+        self._local: dict[str, rsa.RSAPublicKey] = {}
+        self._loaded_at = float("-inf")
+        self._missed: dict[str, float] = {}
+
+    # ---- verification -----------------------------------------------------------------------
+
+    def authenticate(self, authorization: str | None, *, request_id: str) -> Principal:
+        """The caller of a request with this ``Authorization`` header; raises Unauthorized."""
+        try:
+            token = _bearer_token(authorization)
+            principal = self._principal(self.verify(token))
+        except Unauthorized as exc:
+            log.info("authentication failed: %s (request %s)", exc.message, request_id)
+            raise
+        log.debug(
+            "authenticated %s in tenant %s (request %s)",
+            principal.display_name,
+            principal.tenant,
+            request_id,
+        )
+        return principal
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The claims of a valid access token; every failure raises Unauthorized."""
+        if len(token) > MAX_TOKEN_CHARS:
+            raise Unauthorized(f"Access token is longer than {MAX_TOKEN_CHARS} characters.")
+        if token.count(".") == 4:
+            raise Unauthorized("Encrypted (JWE) access tokens are not accepted.")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.InvalidTokenError:
+            raise Unauthorized("Access token is not a well-formed JWT.") from None
+        algorithm = header.get("alg")
+        if algorithm != "RS256":
+            # RFC 8725 3.1: never let the token choose the algorithm ('none', HS256 with the
+            # public key as the secret...)
+            raise Unauthorized(
+                f"Access token is signed with '{algorithm}'; only RS256 tokens are accepted."
+            )
+        if "crit" in header:
+            raise Unauthorized("Access token has critical header parameters this server ignores.")
+        if header.get("typ") not in (None, "JWT", "jwt", "at+jwt", "application/at+jwt"):
+            raise Unauthorized(f"Access token has type '{header.get('typ')}', not JWT.")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise Unauthorized("Access token has no 'kid' header naming its signing key.")
+        key, trusted = self._find_key(kid)
+        if key is None:
+            raise Unauthorized(f"Access token is signed with an unknown key (kid '{kid}').")
+        claims = self._decode(token, key)
+        tenant = claims.get("tid")
+        if not isinstance(tenant, str) or not valid_tenant(tenant):
+            raise Unauthorized("Access token has no valid 'tid' (tenant id) claim.")
+        issuer = claims.get("iss")
+        if trusted is None:
+            self._check_local_issuer(issuer, tenant)
+            if claims.get("ver") != "2.0":
+                raise Unauthorized("Access token is not a v2.0 token ('ver' claim).")
+        elif not trusted.accepts(issuer, tenant):
+            raise Unauthorized(
+                f"Access token issuer '{issuer}' does not match the trusted issuer "
+                f"'{trusted.issuer}' whose key signed it, for tenant '{tenant}'."
+            )
+        return claims
+
+    def _decode(self, token: str, key: Any) -> dict[str, Any]:
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=["RS256"],
+                audience=list(self.settings.audiences),
+                leeway=self.settings.leeway_seconds,
+                options={"require": ["exp", "iat", "nbf", "iss", "aud", "tid"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("Access token has expired.") from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthorized("Access token is not valid yet ('nbf' or 'iat').") from None
+        except jwt.InvalidAudienceError:
+            allowed = ", ".join(self.settings.audiences)
+            raise Unauthorized(
+                f"Access token audience is not Graph; expected one of {allowed}."
+            ) from None
+        except jwt.MissingRequiredClaimError as exc:
+            raise Unauthorized(f"Access token has no '{exc.claim}' claim.") from None
+        except jwt.InvalidSignatureError:
+            raise Unauthorized("Access token signature is invalid.") from None
+        except jwt.InvalidTokenError as exc:
+            raise Unauthorized(f"Access token is invalid: {exc}.") from None
+        return claims
+
+    def _check_local_issuer(self, issuer: Any, tenant: str) -> None:
+        match = _ISSUER_RE.fullmatch(issuer) if isinstance(issuer, str) else None
+        if match is None or match["tenant"] != tenant:
+            raise Unauthorized(
+                f"Access token issuer '{issuer}' is not this server's issuer for tenant "
+                f"'{tenant}' (expected '<base>/{tenant}/v2.0')."
+            )
+        fixed = self.settings.issuer_base
+        if fixed is not None and match["base"] != fixed.rstrip("/"):
+            raise Unauthorized(
+                f"Access token issuer '{issuer}' is not '{fixed.rstrip('/')}/{tenant}/v2.0'."
+            )
+
+    def _find_key(self, kid: str) -> tuple[Any, TrustedIssuer | None]:
+        now = time.monotonic()
+        with self._lock:
+            # every minute: drop retired keys whose tokens have all expired
+            if now - self._loaded_at > 60:
+                self._local = self._load_local()
+                self._loaded_at = now
+                self._missed.clear()
+            local = self._local.get(kid)
+            recently_missed = now - self._missed.get(kid, float("-inf")) < 2
+        if local is None and not recently_missed:
+            # a key rotated in by another replica or the CLI: one primary-key lookup
+            local = self._load_local(kid).get(kid)
+            with self._lock:
+                if local is not None:
+                    self._local[kid] = local
+                else:
+                    if len(self._missed) > 1024:
+                        self._missed.clear()
+                    self._missed[kid] = now
+        if local is not None:
+            return local, None
+        for trusted in self._trusted:
+            external = trusted.keys.get(kid)
+            if external is not None:
+                return external, trusted
+        return None, None
+
+    def _load_local(self, kid: str | None = None) -> dict[str, rsa.RSAPublicKey]:
+        found = keys.verification_keys(
+            self.store, now=int(time.time()), leeway=self.settings.leeway_seconds, kid=kid
+        )
+        return {key.kid: key.private_key().public_key() for key in found}
+
+    def _principal(self, claims: Mapping[str, Any]) -> Principal:
+        scp = claims.get("scp", "")
+        roles = claims.get("roles", [])
+        wids = claims.get("wids", [])
+        if not isinstance(scp, str):
+            raise Unauthorized("Access token 'scp' claim must be a space-separated string.")
+        for name, value in (("roles", roles), ("wids", wids)):
+            if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+                raise Unauthorized(f"Access token '{name}' claim must be an array of strings.")
+        upn = claims.get("upn") or claims.get("preferred_username")
+        app_id = claims.get("azp") or claims.get("appid")
+        object_id = claims.get("oid")
+        if not any(isinstance(value, str) and value for value in (upn, app_id, object_id)):
+            raise Unauthorized("Access token names no user ('oid', 'upn') and no app ('azp').")
+        return Principal(
+            tenant=str(claims["tid"]),
+            object_id=str(object_id) if object_id else None,
+            upn=str(upn) if upn else None,
+            app_id=str(app_id) if app_id else None,
+            delegated=frozenset(scp.split()),
+            application=frozenset(roles),
+            directory_roles=frozenset(wids),
+        )
+
+    # ---- minting ------------------------------------------------------------------------------
+
+    def issuer(self, tenant: str, *, base: str | None = None) -> str:
+        """This server's issuer for ``tenant``: the fixed base if set, else ``base``."""
+        chosen = self.settings.issuer_base or base or DEFAULT_ISSUER_BASE
+        return f"{chosen.rstrip('/')}/{tenant}/v2.0"
+
+    def mint(
+        self,
+        *,
+        tenant: str,
+        user: str | None = None,
+        app_id: str | None = None,
+        scopes: Sequence[str] = (),
+        roles: Sequence[str] = (),
+        directory_roles: Sequence[str] = (),
+        expires_in: int = 3600,
+        issuer_base: str | None = None,
+        object_id: str | None = None,
+    ) -> str:
+        """A signed access token shaped like Entra ID's v2.0 tokens for Graph.
+
+        With ``user`` it is a delegated token (``scp``, ``wids``, ``upn``), otherwise an app-only
+        token (``roles``). ``directory_roles`` takes role names or template ids. Raises ValueError
+        for an invalid tenant, an unknown role name or a non-positive lifetime.
+        """
+        if not valid_tenant(tenant):
+            raise ValueError(f"'{tenant}' is not a valid tenant id (letters, digits, '-', '.')")
+        if expires_in <= 0:
+            raise ValueError(f"expires_in must be a positive number of seconds; got {expires_in}")
+        wids = [role_template_id(role) for role in directory_roles]
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "aud": self.settings.audiences[0],
+            "iss": self.issuer(tenant, base=issuer_base),
+            "iat": now,
+            "nbf": now,
+            "exp": now + expires_in,
+            "ver": "2.0",
+            "tid": tenant,
+            "uti": uuid.uuid4().hex,
+        }
+        if user is not None:
+            client = app_id or DEV_CLIENT_ID
+            oid = object_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"user:{tenant}:{user}"))
+            claims.update(
+                {
+                    "idtyp": "user",
+                    "oid": oid,
+                    "sub": oid,
+                    "upn": user,
+                    "preferred_username": user,
+                    "name": user,
+                    "azp": client,
+                    "appid": client,
+                    "scp": " ".join(dict.fromkeys(scopes)),
+                    "wids": wids,
+                }
+            )
+            if roles:
+                claims["roles"] = list(dict.fromkeys(roles))
+        else:
+            client = app_id or DEV_CLIENT_ID
+            oid = object_id or str(uuid.uuid5(uuid.NAMESPACE_URL, f"app:{tenant}:{client}"))
+            claims.update(
+                {
+                    "idtyp": "app",
+                    "oid": oid,
+                    "sub": oid,
+                    "azp": client,
+                    "appid": client,
+                    "azpacr": "1",
+                    "roles": list(dict.fromkeys(roles)),
+                }
+            )
+            if wids:
+                claims["wids"] = wids
+        signing = keys.current_key(self.store)
+        token = jwt.encode(
+            claims,
+            signing.private_key(),
+            algorithm="RS256",
+            headers={"kid": signing.kid, "typ": "JWT"},
+        )
+        keys.record_expiry(self.store, signing.kid, claims["exp"])
+        return token
+
+
+def _bearer_token(authorization: str | None) -> str:
+    if authorization is None or not authorization.strip():
+        raise Unauthorized("Access token is empty.", error="")
+    scheme, _, token = authorization.strip().partition(" ")
+    # RFC 7235: the scheme is case-insensitive
+    if scheme.lower() != "bearer":
+        raise Unauthorized(
+            f"Authorization scheme '{scheme}' is not supported; send 'Bearer <access token>'.",
+            error="invalid_request",
+        )
+    token = token.strip()
+    if not token:
+        raise Unauthorized("Access token is empty.", error="")
+    return token
+
+
+# ---- authorization ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """Any one of ``permissions`` (least privileged first); for delegated calls also one of
+    ``roles`` (directory role names) unless it is empty."""
+
+    permissions: tuple[str, ...]
+    roles: tuple[str, ...]
+
+
+#: operations whose permissions differ from the set's plain read/write (spec S6, S7, S12, S13)
+ACTIONS: dict[tuple[str, str], Requirement] = {
+    # permission table not published; the sibling action's permission or the alert write one
+    ("alerts_v2", "moveAlerts"): Requirement(
+        ("SecurityData.Manage.All", "SecurityAlert.ReadWrite.All"), SECURITY_WRITE_ROLES
+    ),
+    ("alerts_v2", "createAlert"): Requirement(
+        ("SecurityAlert.Create.All", "SecurityAlert.ReadWrite.All"), SECURITY_WRITE_ROLES
+    ),
+    ("incidents", "mergeIncidents"): Requirement(
+        ("SecurityData.Manage.All",), SECURITY_WRITE_ROLES
+    ),
+    # /security/incidents/{id}/alerts and $expand=alerts: the incident read permission suffices
+    ("incidents", "alerts"): Requirement(
+        ("SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"), SECURITY_READ_ROLES
+    ),
+}
+
+
+def requirement(entity_set: EntitySet, operation: str) -> Requirement:
+    """What ``operation`` ("read", "write" or an action name) on ``entity_set`` needs.
+
+    Actions without an entry in ACTIONS (comments, refresh, remediate...) need the write
+    permission, as every such action in these APIs does.
+    """
+    if operation == "read":
+        return Requirement(entity_set.read_permissions, entity_set.read_roles)
+    special = ACTIONS.get((entity_set.name, operation))
+    if special is not None:
+        return special
+    return Requirement(entity_set.write_permissions, entity_set.write_roles)
+
+
+def forbidden_code(entity_set: EntitySet) -> str:
+    """Graph's 403 code: directory-backed APIs (PIM) answer like Entra, security ones plainly."""
+    if entity_set.path.startswith("identityGovernance/"):
+        return "Authorization_RequestDenied"
+    return "Forbidden"
+
+
+def _describe(entity_set: EntitySet, operation: str) -> str:
+    match operation:
+        case "read":
+            return f"Reading /{entity_set.path}"
+        case "write":
+            return f"Changing /{entity_set.path}"
+        case _:
+            return f"The {operation} operation on /{entity_set.path}"
+
+
+def _listing(values: Iterable[str]) -> str:
+    items = sorted(values)
+    return ", ".join(items) if items else "none"
+
+
+def _role_listing(template_ids: Iterable[str]) -> str:
+    return _listing(ROLE_NAMES.get(value, value) for value in template_ids)
+
+
+def authorize(
+    principal: Principal, entity_set: EntitySet, operation: str, *, request_id: str
+) -> None:
+    """Allow ``operation`` on ``entity_set`` or raise Forbidden naming what is missing.
+
+    Application tokens need one of the permissions in ``roles``; delegated tokens one in ``scp``
+    and, where the docs name directory roles, one of those roles (or Global Administrator) in
+    ``wids``. Every decision is logged with the request id; the token itself never is.
+    """
+    needed = requirement(entity_set, operation)
+    what = _describe(entity_set, operation)
+    code = forbidden_code(entity_set)
+    prefix = "Insufficient privileges to complete the operation. " if code != "Forbidden" else ""
+    problem: str | None = None
+    if principal.kind == "application":
+        if not principal.application & set(needed.permissions):
+            problem = (
+                f"{prefix}Missing application roles. {what} requires one of the application "
+                f"permissions {', '.join(needed.permissions)}; the token's roles claim has "
+                f"{_listing(principal.application)}."
+            )
+    elif not principal.delegated & set(needed.permissions):
+        problem = (
+            f"{prefix}Missing scope permissions on the request. {what} requires one of the "
+            f"delegated permissions {', '.join(needed.permissions)}; the token's scp claim has "
+            f"{_listing(principal.delegated)}."
+        )
+    elif needed.roles:
+        accepted = {ROLE_TEMPLATE_IDS[name] for name in (*needed.roles, SUPERSET_ROLE)}
+        if not principal.directory_roles & accepted:
+            problem = (
+                f"{prefix}The signed-in user has none of the directory roles {what.lower()} "
+                f"requires: {', '.join(needed.roles)} (or {SUPERSET_ROLE}); the token's wids "
+                f"claim has {_role_listing(principal.directory_roles)}."
+            )
+    log.info(
+        "authorization %s: tenant=%s principal=%s kind=%s set=%s operation=%s needs=%s "
+        "request_id=%s",
+        "denied" if problem else "allowed",
+        principal.tenant,
+        principal.display_name,
+        principal.kind,
+        entity_set.name,
+        operation,
+        "|".join(needed.permissions),
+        request_id,
+    )
+    if problem is not None:
+        raise Forbidden(problem, code=code)
+
+
+def default_dev_grants() -> tuple[list[str], list[str]]:
+    """Scopes and directory role template ids for a dev token that may do everything served."""
+    scopes: dict[str, None] = {}
+    for entity_set in ENTITY_SETS:
+        scopes.update(dict.fromkeys(entity_set.read_permissions))
+        scopes.update(dict.fromkeys(entity_set.write_permissions))
+    for special in ACTIONS.values():
+        scopes.update(dict.fromkeys(special.permissions))
+    roles = [
+        ROLE_TEMPLATE_IDS["Security Administrator"],
+        ROLE_TEMPLATE_IDS["Privileged Role Administrator"],
+    ]
+    return list(scopes), roles
+
+
+def permission_table() -> str:
+    """The Markdown table of docs/auth.md: every entity set and action, derived from the rows."""
+    lines = [
+        "| Endpoint | Operation | Permissions, least privileged first (delegated and "
+        "application) | Directory roles for delegated calls | 403 code |",
+        "|---|---|---|---|---|",
+    ]
+    operations: list[tuple[EntitySet, str]] = []
+    by_name = {entity_set.name: entity_set for entity_set in ENTITY_SETS}
+    for entity_set in ENTITY_SETS:
+        operations += [(entity_set, "read"), (entity_set, "write")]
+        operations += [
+            (by_name[name], action) for name, action in ACTIONS if name == entity_set.name
+        ]
+    for entity_set, operation in operations:
+        needed = requirement(entity_set, operation)
+        roles = ", ".join(needed.roles) if needed.roles else "none required"
+        path = entity_set.path
+        if entity_set.parent is not None:
+            parent = by_name[entity_set.parent].path
+            path = f"{parent}/{{id}}{path.removeprefix(parent)}"
+        lines.append(
+            f"| `/{path}` | {operation} | {', '.join(needed.permissions)} | {roles} "
+            f"| {forbidden_code(entity_set)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "ACTIONS",
+    "AuthSettings",
+    "Authenticator",
+    "Principal",
+    "Requirement",
+    "add_app",
+    "authorize",
+    "default_dev_grants",
+    "forbidden_code",
+    "permission_table",
+    "requirement",
+    "role_template_id",
+    "rotate_key",
+]

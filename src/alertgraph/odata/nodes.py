@@ -1,0 +1,184 @@
+"""Bound expression nodes: syntax resolved against the EDM, typed, ready for sql.py.
+
+Produced by bind.py, consumed by sql.py (and by the reference evaluator in the tests). Values keep
+their storage form: DateTimeOffset is ticks in columns and fixed-width UTC text inside JSON, enums
+are member values in columns and member names inside JSON, Date is ``YYYY-MM-DD`` text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+#: value categories used for type checking and SQL rendering
+STRING = "Edm.String"
+BOOLEAN = "Edm.Boolean"
+INT = "Edm.Int64"
+DECIMAL = "Edm.Decimal"
+DOUBLE = "Edm.Double"
+DATETIME = "Edm.DateTimeOffset"
+DATE = "Edm.Date"
+TIME = "Edm.TimeOfDay"
+DURATION = "Edm.Duration"
+GUID = "Edm.Guid"
+BINARY = "Edm.Binary"
+NULL = "null"
+
+
+@dataclass(frozen=True, slots=True)
+class VType:
+    """The type of a bound value. ``kind`` is an Edm name from above, an enum's or a structured
+    type's qualified name, or ``null``. ``json``: the value lives inside a JSON document (storage
+    forms differ, see the module docstring)."""
+
+    kind: str
+    collection: bool = False
+    json: bool = False
+    enum: bool = False
+    structured: bool = False
+    nullable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Lit:
+    value: Any  # storage form for the json=False column side: ticks, enum value...
+    type: VType
+
+
+@dataclass(frozen=True, slots=True)
+class Prop:
+    """A column of the entity being filtered (scope 0) or of a navigation target (scope > 0)."""
+
+    column: str
+    type: VType
+    scope: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    """The current element of a lambda over a JSON collection."""
+
+    name: str
+    type: VType
+    depth: int  # nesting level of the lambda that binds it (1-based)
+
+
+#: a step inside JSON: a member name, or a type cast keeping only the listed ``#qualified`` types
+@dataclass(frozen=True, slots=True)
+class Member:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TypeGuard:
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class JsonPath:
+    base: Prop | Var
+    steps: tuple[Member | TypeGuard, ...]
+    type: VType
+
+
+@dataclass(frozen=True, slots=True)
+class EntityType:
+    """The runtime type of the current entity (``_type`` column), for isof() and casts."""
+
+    types: tuple[str, ...]  # qualified names accepted
+    scope: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Guarded:
+    """A column read through a derived-type cast of the entity: null unless the row is that type."""
+
+    value: Prop
+    types: tuple[str, ...]
+    type: VType
+
+
+@dataclass(frozen=True, slots=True)
+class NavValue:
+    """A value reached through a single-valued navigation property (a correlated subquery)."""
+
+    navigation: str
+    target: str  # entity set name
+    value: Value
+    scope: int
+    type: VType
+
+
+@dataclass(frozen=True, slots=True)
+class Func:
+    name: str
+    args: tuple[Value, ...]
+    type: VType
+
+
+@dataclass(frozen=True, slots=True)
+class Arith:
+    op: str  # add sub mul div divby mod neg
+    left: Value
+    right: Value | None
+    type: VType
+
+
+@dataclass(frozen=True, slots=True)
+class Compare:
+    op: str  # eq ne gt ge lt le
+    left: Value
+    right: Value
+
+
+@dataclass(frozen=True, slots=True)
+class Has:
+    left: Value
+    flag: int
+
+
+@dataclass(frozen=True, slots=True)
+class InList:
+    left: Value
+    items: tuple[Value, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Logic:
+    op: str  # and | or
+    left: Pred
+    right: Pred
+
+
+@dataclass(frozen=True, slots=True)
+class Not:
+    operand: Pred
+
+
+@dataclass(frozen=True, slots=True)
+class Truth:
+    """A Boolean-valued value used as a predicate (three-valued: null is not true)."""
+
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
+class IsOf:
+    """isof(): true when the value's runtime type is one of ``types``."""
+
+    value: JsonPath | Var | EntityType
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LambdaPred:
+    op: str  # any | all
+    source: Prop | JsonPath | Var
+    variable: str | None
+    depth: int
+    body: Pred | None
+    element: VType
+
+
+Value = Lit | Prop | Var | JsonPath | Guarded | NavValue | Func | Arith
+Pred = Compare | Has | InList | Logic | Not | Truth | IsOf | LambdaPred

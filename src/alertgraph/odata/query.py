@@ -1,0 +1,288 @@
+"""Bind all query options of a request into one frozen Query (with a small cache).
+
+Uses parser.py for syntax and bind.py for names and types; read.py executes the result. Limits
+that depend on the entity set ($top maximum, allowed $expand navigations, the PIM scope filter)
+are checked here.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from alertgraph.edm import load_model
+from alertgraph.endpoints import BY_NAME, EntitySet, Navigation
+from alertgraph.errors import ODataError
+from alertgraph.odata import nodes as n
+from alertgraph.odata import parser as p
+from alertgraph.odata.bind import Binder, did_you_mean, lookup
+from alertgraph.odata.options import parse_bool, parse_int
+
+SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
+MAX_EXPAND_DEPTH = 3
+
+
+@dataclass(frozen=True, slots=True)
+class OrderKey:
+    value: n.Value
+    descending: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Expand:
+    navigation: Navigation
+    query: Query
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    set_name: str
+    filter: n.Pred | None
+    scope_sets: tuple[str, ...]  # entity set of each binding scope (0: this set)
+    orderby: tuple[OrderKey, ...]  # as requested; read.py adds the default order and the key
+    select: tuple[tuple[str, ...], ...] | None  # None: every property
+    expand: tuple[Expand, ...]
+    top: int | None
+    skip: int | None
+    count: bool
+
+    @property
+    def entity_set(self) -> EntitySet:
+        return BY_NAME[self.set_name]
+
+
+#: options that shape a query (the cache key); $skiptoken and $count-irrelevant options excluded
+QUERY_OPTIONS = ("$filter", "$orderby", "$select", "$expand", "$top", "$skip", "$count")
+
+
+def bind_query(
+    entity_set: EntitySet,
+    values: dict[str, str],
+    *,
+    strict: bool = False,
+    limits: p.Limits | None = None,
+) -> Query:
+    """Parse and bind every query-shaping option; results are cached by their text."""
+    key = tuple(values.get(name) for name in QUERY_OPTIONS)
+    return _bind_cached(entity_set.name, key, strict, limits or p.Limits())
+
+
+@functools.lru_cache(maxsize=512)
+def _bind_cached(
+    set_name: str, key: tuple[str | None, ...], strict: bool, limits: p.Limits
+) -> Query:
+    values = {
+        name: value for name, value in zip(QUERY_OPTIONS, key, strict=True) if value is not None
+    }
+    return _bind(BY_NAME[set_name], values, strict, limits, depth=0)
+
+
+def _bind(
+    entity_set: EntitySet,
+    values: dict[str, str],
+    strict: bool,
+    limits: p.Limits,
+    *,
+    depth: int,
+    prefix: str = "",
+) -> Query:
+    model = load_model()
+    binder = Binder(model, entity_set, prefix + "$filter", strict=strict)
+    bound_filter: n.Pred | None = None
+    if "$filter" in values:
+        syntax = p.parse_expression(values["$filter"], prefix + "$filter", limits)
+        bound_filter = binder.predicate(syntax)
+    orderby: list[OrderKey] = []
+    if "$orderby" in values:
+        binder.option = prefix + "$orderby"
+        for item in p.parse_orderby(values["$orderby"], limits):
+            value = binder.value(item.expr)
+            if value.type.collection or value.type.structured:
+                raise ODataError(
+                    f"cannot order by a value of type {value.type.kind}"
+                    + (" collection" if value.type.collection else "")
+                    + "; order by primitive properties",
+                    option=prefix + "$orderby",
+                    position=item.expr.pos,
+                )
+            orderby.append(OrderKey(value, item.descending))
+    top = skip = None
+    if "$top" in values:
+        top = parse_int(
+            prefix + "$top", values["$top"], low=1 if not prefix else 0, high=entity_set.max_top
+        )
+    if "$skip" in values:
+        skip = parse_int(prefix + "$skip", values["$skip"], low=0, high=None)
+    count = parse_bool(prefix + "$count", values["$count"]) if "$count" in values else False
+    select = _select(entity_set, values["$select"], prefix) if "$select" in values else None
+    expand: tuple[Expand, ...] = ()
+    if "$expand" in values:
+        expand = _expand(entity_set, values["$expand"], strict, limits, depth, prefix)
+    return Query(
+        entity_set.name,
+        bound_filter,
+        tuple(binder.scopes),
+        tuple(orderby),
+        select,
+        expand,
+        top,
+        skip,
+        count,
+    )
+
+
+def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, ...], ...] | None:
+    option = prefix + "$select"
+    model = load_model()
+    struct = model.types[entity_set.type_name]
+    properties = model.all_properties(entity_set.type_name)
+    paths: list[tuple[str, ...]] = []
+    for item in p.parse_select(text, option=option):
+        if item.path == ("*",):
+            return None
+        first = item.path[0]
+        if "." in first:
+            raise ODataError(
+                "type-cast segments in $select are not supported; select the property by name",
+                option=option,
+                position=item.pos,
+            )
+        name = lookup(first, properties)
+        if name is None:
+            if lookup(first, struct.navigation) is not None:
+                raise ODataError(
+                    f"'{first}' is a navigation property; use $expand={first} to include it",
+                    option=option,
+                    position=item.pos,
+                )
+            raise ODataError(
+                f"'{first}' is not a property of {struct.name}." + did_you_mean(first, properties),
+                option=option,
+                position=item.pos,
+            )
+        path = [name]
+        type_name = properties[name].type.name
+        for segment in item.path[1:]:
+            child = model.types.get(type_name)
+            if child is None or properties[name].type.collection:
+                raise ODataError(
+                    f"'{'/'.join(path)}' has no member '{segment}'",
+                    option=option,
+                    position=item.pos,
+                )
+            member = lookup(segment, child.properties)
+            if member is None:
+                raise ODataError(
+                    f"'{segment}' is not a property of {child.name}."
+                    + did_you_mean(segment, child.properties),
+                    option=option,
+                    position=item.pos,
+                )
+            path.append(member)
+            type_name = child.properties[member].type.name
+        if tuple(path) not in paths:
+            paths.append(tuple(path))
+    return tuple(paths)
+
+
+_NESTED_ALLOWED = ("$select", "$filter", "$expand", "$top", "$skip", "$orderby", "$count")
+
+
+def _expand(
+    entity_set: EntitySet, text: str, strict: bool, limits: p.Limits, depth: int, prefix: str
+) -> tuple[Expand, ...]:
+    option = prefix + "$expand"
+    if depth >= MAX_EXPAND_DEPTH:
+        raise ODataError(
+            f"$expand nests deeper than {MAX_EXPAND_DEPTH} levels", option=option, position=0
+        )
+    navigations = {nav.name: nav for nav in entity_set.navigations}
+    result: list[Expand] = []
+    seen: set[str] = set()
+    items = p.parse_expand(text, option=option)
+    named = {lookup(item.path[0], navigations) for item in items if item.path != ("*",)}
+    # explicit items first, so "*" adds only the navigations not named on their own
+    for item in sorted(items, key=lambda item: item.path == ("*",)):
+        if item.path == ("*",):
+            chosen = [nav for name, nav in navigations.items() if name not in named]
+        else:
+            if len(item.path) != 1:
+                raise ODataError(
+                    "expand one navigation property per item; nest further ones with "
+                    "$expand=a($expand=b)",
+                    option=option,
+                    position=item.pos,
+                )
+            name = lookup(item.path[0], navigations)
+            if name is None:
+                allowed = ", ".join(navigations) or "none"
+                raise ODataError(
+                    f"'{item.path[0]}' is not a navigation property of {entity_set.path} that "
+                    f"can be expanded.{did_you_mean(item.path[0], navigations)} "
+                    f"Expandable: {allowed}",
+                    option=option,
+                    position=item.pos,
+                )
+            chosen = [navigations[name]]
+        nested: dict[str, str] = {}
+        for name, value, _pos in item.options:
+            if name not in _NESTED_ALLOWED:
+                raise ODataError(
+                    f"'{name}' is not allowed inside $expand; allowed: "
+                    f"{', '.join(_NESTED_ALLOWED)}",
+                    option=option,
+                    position=_pos,
+                )
+            if name in nested:
+                raise ODataError(
+                    f"'{name}' is given twice inside $expand", option=option, position=_pos
+                )
+            nested[name] = value
+        for navigation in chosen:
+            if navigation.name in seen:
+                raise ODataError(
+                    f"'{navigation.name}' is expanded twice", option=option, position=item.pos
+                )
+            seen.add(navigation.name)
+            target = BY_NAME[navigation.target]
+            inner = _bind(
+                target,
+                nested,
+                strict,
+                limits,
+                depth=depth + 1,
+                prefix=f"{option}({navigation.name})/",
+            )
+            result.append(Expand(navigation, inner))
+    return tuple(result)
+
+
+def check_scope_filter(query: Query) -> None:
+    """PIM lists demand ``scopeId eq '/' and scopeType eq 'DirectoryRole'`` as top-level conjuncts
+    (Graph answers 400 otherwise)."""
+    found = {"scopeId": False, "scopeType": False}
+    expected = {"scopeId": "/", "scopeType": "DirectoryRole"}
+    stack = [query.filter] if query.filter is not None else []
+    while stack:
+        pred = stack.pop()
+        if isinstance(pred, n.Logic) and pred.op == "and":
+            stack += [pred.left, pred.right]
+        elif isinstance(pred, n.Compare) and pred.op == "eq":
+            for a, b in ((pred.left, pred.right), (pred.right, pred.left)):
+                if (
+                    isinstance(a, n.Prop)
+                    and a.scope == 0
+                    and a.column in expected
+                    and isinstance(b, n.Lit)
+                    and b.value == expected[a.column]
+                ):
+                    found[a.column] = True
+    if not all(found.values()):
+        missing = " and ".join(
+            f"{name} eq '{value}'" for name, value in expected.items() if not found[name]
+        )
+        raise ODataError(
+            f"this collection must be filtered by scope: add {missing} to $filter, as in "
+            f"$filter={SCOPE_FILTER} (the only scope Graph supports)",
+            option="$filter",
+        )

@@ -1,0 +1,304 @@
+"""The token service's HTTP face, laid out as Entra ID publishes it.
+
+OpenID discovery, the signing keys (JWKS) and the OAuth 2.0 token endpoint with the
+client-credentials grant, so MSAL / azure-identity and JWT libraries work against this server as
+they do against ``login.microsoftonline.com``. Every URL is built from the address the client used.
+Errors here are OAuth's (``{"error": "invalid_client", ...}``), not Graph's envelope.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from alertgraph import keys
+from alertgraph.auth import Authenticator, AuthSettings, valid_tenant
+from alertgraph.store import Store
+
+TOKEN_LIFETIME = 3599
+CLAIMS = "aud iss iat nbf exp tid oid sub upn preferred_username name azp appid scp roles wids ver"
+MAX_FORM_BYTES = 64_000
+#: tenant aliases that name no single directory: fine for discovery, not for app tokens
+TENANT_ALIASES = frozenset({"common", "organizations", "consumers"})
+GRAPH_DEFAULT_SCOPES = frozenset(
+    {"https://graph.microsoft.com/.default", "00000003-0000-0000-c000-000000000000/.default"}
+)
+
+
+class OAuthError(Exception):
+    def __init__(
+        self, error: str, description: str, *, status: int = 400, codes: tuple[int, ...] = ()
+    ) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+        self.codes = codes
+
+
+def _origin(request: Request) -> str:
+    """scheme://host[:port][/root_path] as the client addressed us."""
+    return str(request.base_url).rstrip("/")
+
+
+def _oauth_error(request: Request, exc: OAuthError) -> JSONResponse:
+    trace_id = str(uuid.uuid4())
+    body: dict[str, Any] = {
+        "error": exc.error,
+        "error_description": f"{exc.description}\r\nTrace ID: {trace_id}",
+        "error_codes": list(exc.codes),
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
+        "trace_id": trace_id,
+        "correlation_id": request.headers.get("client-request-id") or str(uuid.uuid4()),
+    }
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = 'Basic realm="alertgraph"'
+    return JSONResponse(body, status_code=exc.status, headers=headers)
+
+
+def auth_routes(
+    store: Store, settings: AuthSettings, *, authenticator: Authenticator | None = None
+) -> list[BaseRoute]:
+    """Discovery, JWKS, token and (refusing) authorize endpoints, to mount at the server root."""
+    authority = authenticator or Authenticator(store, settings)
+
+    def tenant_of(request: Request) -> str:
+        tenant = str(request.path_params.get("tenant", "common"))
+        if not valid_tenant(tenant):
+            raise OAuthError(
+                "invalid_tenant",
+                f"'{tenant}' is not a valid tenant identifier (letters, digits, '-', '.').",
+                codes=(90002,),
+            )
+        return tenant
+
+    def guarded(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                result: Response = await handler(request)
+            except OAuthError as exc:
+                return _oauth_error(request, exc)
+            return result
+
+        return endpoint
+
+    async def discovery(request: Request) -> Response:
+        tenant = tenant_of(request)
+        origin = _origin(request)
+        issuer_tenant = "{tenantid}" if tenant in TENANT_ALIASES else tenant
+        issuer = authority.issuer(issuer_tenant, base=origin)
+        document = {
+            "issuer": issuer,
+            "token_endpoint": f"{origin}/{tenant}/oauth2/v2.0/token",
+            "authorization_endpoint": f"{origin}/{tenant}/oauth2/v2.0/authorize",
+            "jwks_uri": f"{origin}/{tenant}/discovery/v2.0/keys",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "grant_types_supported": ["client_credentials"],
+            "response_types_supported": ["token"],
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": sorted(GRAPH_DEFAULT_SCOPES),
+            "claims_supported": CLAIMS.split(),
+            "request_uri_parameter_supported": False,
+            "tenant_region_scope": None,
+            "cloud_instance_name": request.url.hostname,
+        }
+        return JSONResponse(document, headers={"Cache-Control": "max-age=300, private"})
+
+    async def jwks(request: Request) -> Response:
+        if "tenant" in request.path_params:
+            tenant_of(request)
+        found = await run_in_threadpool(
+            keys.verification_keys,
+            store,
+            now=int(time.time()),
+            leeway=settings.leeway_seconds,
+        )
+        found.sort(key=lambda key: -key.generation)
+        body = {"keys": [key.public_jwk for key in found]}
+        # short, since a rotation here takes effect at once; verifiers refetch on an unknown kid
+        return JSONResponse(body, headers={"Cache-Control": "max-age=300, private"})
+
+    async def token(request: Request) -> Response:
+        tenant = tenant_of(request)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            raise OAuthError(
+                "invalid_request",
+                "The token request must be a form post (Content-Type: "
+                "application/x-www-form-urlencoded).",
+                codes=(900144,),
+            )
+        raw = await request.body()
+        if len(raw) > MAX_FORM_BYTES:
+            raise OAuthError("invalid_request", "The token request body is too large.")
+        form = _parse_form(raw)
+        return await run_in_threadpool(_client_credentials, authority, store, tenant, form, request)
+
+    async def authorize_endpoint(request: Request) -> Response:
+        tenant_of(request)
+        raise OAuthError(
+            "unsupported_response_type",
+            "Interactive sign-in is not offered by this server. Use the client-credentials grant "
+            "at the token endpoint, or mint a delegated token with `alertgraph token`.",
+        )
+
+    return [
+        Route("/{tenant}/v2.0/.well-known/openid-configuration", guarded(discovery)),
+        Route("/{tenant}/discovery/v2.0/keys", guarded(jwks)),
+        Route("/discovery/v2.0/keys", guarded(jwks)),
+        Route("/{tenant}/oauth2/v2.0/token", guarded(token), methods=["POST"]),
+        Route(
+            "/{tenant}/oauth2/v2.0/authorize",
+            guarded(authorize_endpoint),
+            methods=["GET", "POST"],
+        ),
+    ]
+
+
+def _parse_form(raw: bytes) -> dict[str, str]:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise OAuthError("invalid_request", "The token request body is not UTF-8.") from None
+    parsed = parse_qs(text, keep_blank_values=True)
+    repeated = sorted(name for name, values in parsed.items() if len(values) > 1)
+    if repeated:
+        # RFC 6749 3.2: request parameters must not be included more than once
+        raise OAuthError("invalid_request", f"Parameter '{repeated[0]}' is repeated.")
+    return {name: values[0] for name, values in parsed.items()}
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        raise OAuthError(
+            "invalid_client",
+            "Client authentication must use HTTP Basic or form fields.",
+            status=401,
+        )
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise OAuthError(
+            "invalid_client", "The Basic authorization header is malformed.", status=401
+        ) from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise OAuthError("invalid_client", "The Basic credentials have no ':'.", status=401)
+    # RFC 6749 2.3.1: both parts are form-urlencoded before Basic encoding
+    return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
+
+
+def _client_credentials(
+    authority: Authenticator, store: Store, tenant: str, form: dict[str, str], request: Request
+) -> Response:
+    grant = form.get("grant_type")
+    if not grant:
+        raise OAuthError(
+            "invalid_request",
+            "The request body must contain the parameter 'grant_type'.",
+            codes=(900144,),
+        )
+    if grant != "client_credentials":
+        raise OAuthError(
+            "unsupported_grant_type",
+            f"Grant type '{grant}' is not supported; this server issues tokens for the "
+            "'client_credentials' grant only.",
+            codes=(70003,),
+        )
+    if tenant in TENANT_ALIASES:
+        raise OAuthError(
+            "invalid_request",
+            f"The client-credentials grant needs a tenant id in the URL, not '{tenant}'.",
+            codes=(50059,),
+        )
+    basic = _basic_credentials(request)
+    if basic is not None and ("client_secret" in form or "client_assertion" in form):
+        raise OAuthError(
+            "invalid_request", "Use one client authentication method, not Basic and form fields."
+        )
+    client_id, secret = basic if basic is not None else (form.get("client_id"), None)
+    if basic is None:
+        secret = form.get("client_secret")
+    if not client_id:
+        raise OAuthError(
+            "invalid_request",
+            "The request body must contain the parameter 'client_id'.",
+            codes=(900144,),
+        )
+    if "client_assertion" in form and secret is None:
+        raise OAuthError(
+            "invalid_client",
+            "Certificate (client assertion) authentication is not supported; use a client secret.",
+            status=401,
+        )
+    if not secret:
+        raise OAuthError(
+            "invalid_client",
+            "The request body must contain 'client_secret' (or use HTTP Basic authentication).",
+            status=401,
+            codes=(7000218,),
+        )
+    scopes = form.get("scope", "").split()
+    if not scopes:
+        raise OAuthError(
+            "invalid_request",
+            "The request body must contain the parameter 'scope' "
+            "(https://graph.microsoft.com/.default).",
+            codes=(900144,),
+        )
+    if len(scopes) != 1 or scopes[0] not in GRAPH_DEFAULT_SCOPES:
+        raise OAuthError(
+            "invalid_scope",
+            f"The scope '{' '.join(scopes)}' is not valid for the client-credentials grant; "
+            "request 'https://graph.microsoft.com/.default'.",
+            codes=(1002012,),
+        )
+    found = keys.find_app(store, client_id)
+    if found is None or found[0].tenant != tenant:
+        # the same answer whether the app is unknown or registered in another tenant
+        raise OAuthError(
+            "unauthorized_client",
+            f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
+            codes=(700016,),
+        )
+    app, salt, expected = found
+    if not keys.check_secret(secret, salt, expected):
+        raise OAuthError(
+            "invalid_client",
+            f"Invalid client secret provided for app '{client_id}'.",
+            status=401,
+            codes=(7000215,),
+        )
+    access_token = authority.mint(
+        tenant=tenant,
+        app_id=app.client_id,
+        object_id=app.object_id,
+        roles=app.roles,
+        expires_in=TOKEN_LIFETIME,
+        issuer_base=_origin(request),
+    )
+    body = {
+        "token_type": "Bearer",
+        "expires_in": TOKEN_LIFETIME,
+        "ext_expires_in": TOKEN_LIFETIME,
+        "access_token": access_token,
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})

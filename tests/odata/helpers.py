@@ -1,0 +1,56 @@
+"""Builders for read-path tests: insert Graph JSON records through Store.to_row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alertgraph.endpoints import entity_set
+from alertgraph.odata import QuerySettings, ReadContext
+from alertgraph.store import PARENT, TENANT, Store
+
+ROOT = "http://testserver/beta"
+
+
+def insert(
+    store: Store,
+    set_name: str,
+    records: list[dict[str, Any]],
+    *,
+    tenant: str = "t1",
+    parent: str | None = None,
+) -> None:
+    target = entity_set(set_name)
+    rows = []
+    for record in records:
+        row = store.to_row(target, record)
+        row[TENANT] = tenant
+        if parent is not None:
+            row[PARENT] = parent
+        rows.append(row)
+    with store.engine.begin() as conn:
+        for row in rows:  # one by one: records set different columns
+            conn.execute(store.tables[set_name].insert().values(**row))
+
+
+def context(
+    store: Store,
+    *,
+    tenant: str = "t1",
+    root: str = ROOT,
+    strict: bool = False,
+    evolvable: bool = False,
+) -> ReadContext:
+    return ReadContext(store, tenant, root, evolvable, QuerySettings(strict_graph=strict))
+
+
+def alert(number: int, **fields: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": f"a{number:03d}",
+        "title": f"Alert {number}",
+        "severity": ["low", "medium", "high", "informational"][number % 4],
+        "status": ["new", "inProgress", "resolved"][number % 3],
+        "createdDateTime": f"2024-05-{1 + number % 28:02d}T{number % 24:02d}:00:00Z",
+        "serviceSource": "microsoftDefenderForEndpoint",
+    }
+    record.update(fields)
+    return record
