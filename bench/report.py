@@ -42,11 +42,10 @@ def parse_bind_micro(repeat: int = 3000) -> dict[str, float]:
     Reported separately: the filter's syntax tree alone, the filter parsed and bound to the EDM,
     every option of a typical list request bound without the engine's cache, and with it.
     """
-    from alertgraph.odata import parser, query
-    from alertgraph.odata.bind import Binder
-
     from alertgraph.edm import load_model
     from alertgraph.endpoints import entity_set
+    from alertgraph.odata import parser, query
+    from alertgraph.odata.bind import Binder
 
     model = load_model()
     alerts = entity_set("alerts_v2")
@@ -88,6 +87,10 @@ def parse_bind_micro(repeat: int = 3000) -> dict[str, float]:
     return timings
 
 
+def _load(value: Any) -> str:
+    return "?" if not value else f"{value[0]:.1f}"
+
+
 def _ms(value: float | None) -> str:
     if value is None:
         return "-"
@@ -114,7 +117,9 @@ def markdown(results: dict[str, Any]) -> str:
     lines = [
         f"Command: `{results['command']}`  ",
         f"Machine: {results['machine']}; Python {results['python']}  ",
-        f"Alerts: {results['alerts']:,}; total run time {results.get('total_seconds', 0):.0f} s",
+        f"Alerts: {results['alerts']:,}; total run time {results.get('total_seconds', 0):.0f} s; "
+        f"load average before/after: {_load(results.get('load_before'))} / "
+        f"{_load(results.get('load_after'))}",
         "",
         "Latency at concurrency 1, milliseconds (p50 / p95); ratios compare p50 "
         "(below 1x means alertgraph is faster).",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -102,6 +103,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         "alerts": args.alerts,
         "clients": clients,
         "scenarios": {},
+        "load_before": os.getloadavg(),
     }
 
     _say(f"generating {args.alerts} alerts")
@@ -144,6 +146,7 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
         for server in servers.values():
             server.stop()
     results["total_seconds"] = time.perf_counter() - started
+    results["load_after"] = os.getloadavg()
     out = args.workdir / f"results-{args.alerts}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(results, indent=2))
     table = report.markdown(results)
