@@ -39,6 +39,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL ('' to skip)")
     parser.add_argument("--no-datasette", action="store_true")
     parser.add_argument("--no-walk", action="store_true", help="skip the RSS walk over all alerts")
+    parser.add_argument(
+        "--datasette-walk", action="store_true", help="also page datasette through every alert"
+    )
     parser.add_argument("--reuse", action="store_true", help="keep databases loaded by a past run")
     parser.add_argument("--clients", default="4,16", help="concurrency levels for throughput")
     parser.add_argument("--only", default="", help="comma-separated scenario names to run")
@@ -134,13 +137,15 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             servers["postgresql"] = start_alertgraph(
                 "alertgraph-pg", pg_url, data.TENANT, args.workdir
             )
-        results["scenarios"] = _measure_all(args, servers, samples, sqlite_db, wanted, clients)
+        results["scenarios"] = _measure_all(
+            args, servers, samples, sqlite_db, datasette_db, wanted, clients
+        )
         results["parse_bind_us"] = report.parse_bind_micro()
         if not args.no_walk:
             results["rss"] = {
                 name: _rss_walk(server, name, args.alerts)
                 for name, server in servers.items()
-                if name != "postgresql"
+                if name == "alertgraph" or (name == "datasette" and args.datasette_walk)
             }
     finally:
         for server in servers.values():
@@ -161,6 +166,7 @@ def _measure_all(
     servers: dict[str, Server],
     samples: data.Samples,
     sqlite_db: Path,
+    datasette_db: Path,
     wanted: list[str],
     clients: list[int],
 ) -> dict[str, Any]:
@@ -170,20 +176,22 @@ def _measure_all(
         name: httpx.Client(headers=server.headers, timeout=600) for name, server in servers.items()
     }
     walks: dict[str, Any] = {}
-    for name, server in servers.items():
-        if name == "datasette":
-            calls[name] = scenarios.datasette(server.base, samples)
-            walk = scenarios.datasette_walk(http[name], server.base, pages)
-        else:
-            calls[name] = scenarios.alertgraph(server.base, samples)
-            walk = scenarios.alertgraph_walk(http[name], server.base, pages)
-        _say(f"{name}: reached page {pages} in {walk.seconds:.1f} s")
-        walks[name] = walk
-        calls[name]["page 1"] = lambda i, url=walk.first: measure.HttpCall("GET", url)
-        calls[name]["page 1000"] = lambda i, url=walk.last: measure.HttpCall("GET", url)
     floor = scenarios.Floor(str(sqlite_db), samples)
     floor.walk(pages)
     floor_runs = floor.scenarios()
+    for name, server in servers.items():
+        if name == "datasette":
+            calls[name] = scenarios.datasette(server.base, samples)
+            walk = scenarios.datasette_jump(server.base, str(datasette_db), floor.cursor)
+            _check_same_page(http[name], walk.last, floor, floor_runs["page 1000"])
+        else:
+            calls[name] = scenarios.alertgraph(server.base, samples)
+            walk = scenarios.alertgraph_walk(http[name], server.base, pages)
+            _say(f"{name}: reached page {pages} in {walk.seconds:.1f} s")
+            _check_same_page(http[name], walk.last, floor, floor_runs["page 1000"])
+        walks[name] = walk
+        calls[name]["page 1"] = lambda i, url=walk.first: measure.HttpCall("GET", url)
+        calls[name]["page 1000"] = lambda i, url=walk.last: measure.HttpCall("GET", url)
     measured: dict[str, Any] = {}
     for scenario in wanted:
         row: dict[str, Any] = {}
@@ -243,6 +251,27 @@ def _measure_all(
         client.close()
     measured["_walk_seconds"] = {name: walk.seconds for name, walk in walks.items()}
     return measured
+
+
+def _check_same_page(
+    client: httpx.Client, url: str, floor: scenarios.Floor, run_floor: Callable[..., bytes]
+) -> None:
+    """The deep page must hold the same alerts on every system, or the comparison is moot."""
+    import orjson
+
+    response = client.get(url)
+    measure.check(response, "deep page")
+    body = response.json()
+    rows = body.get("value", body.get("rows", []))
+    conn = floor.connect()
+    try:
+        expected = orjson.loads(run_floor(conn, 0))["value"][: len(rows)]
+    finally:
+        conn.close()
+    got = [row["id"] for row in rows]
+    want = [row["id"] for row in expected]
+    if got[:1] != want[:1] or len(set(got) ^ set(want)) > 2:
+        raise RuntimeError(f"deep page differs from the floor's: {got[:3]} vs {want[:3]}")
 
 
 def _rss_walk(server: Server, name: str, alerts: int) -> dict[str, Any]:

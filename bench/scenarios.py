@@ -132,6 +132,28 @@ def datasette(base: str, samples: Samples) -> dict[str, Callable[[int], HttpCall
     }
 
 
+def datasette_jump(base: str, db_path: str, cursor: tuple[int, str] | None) -> Walk:
+    """Page 1 and the deep page of datasette, the latter from the floor's keyset cursor.
+
+    Following datasette's next_url on a descending sort costs time proportional to the depth
+    (its keyset condition is an OR that SQLite answers by scanning), so at a million alerts the
+    walk itself would take hours; the deep page's URL is built the way datasette builds it.
+    """
+    first = _url(
+        f"{base}/alerts/alerts.json",
+        {"_sort_desc": "createdDateTime", "_size": str(PAGE_SIZE), "_nocount": "1",
+         "_shape": "objects"},
+    )
+    if cursor is None:
+        return Walk(first, first, 1, 0.0)
+    with sqlite3.connect(db_path) as conn:
+        created = conn.execute(
+            'SELECT "createdDateTime" FROM alerts WHERE id = ?', (cursor[1],)
+        ).fetchone()[0]
+    token = f"{_tilde(created)},{_tilde(cursor[1])}"
+    return Walk(first, first + "&_next=" + quote(token, safe="~"), 0, 0.0)
+
+
 def datasette_walk(client: httpx.Client, base: str, pages: int) -> Walk:
     first = _url(
         f"{base}/alerts/alerts.json",
