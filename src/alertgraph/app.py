@@ -20,7 +20,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from alertgraph.api import handler_for
-from alertgraph.auth import AuthSettings, Authenticator, auth_routes
+from alertgraph.auth import AuthSettings, Authenticator
+from alertgraph.oidc import auth_routes
 from alertgraph.context import Call, Reply
 from alertgraph.errors import BadRequest, GraphError, PayloadTooLarge, UnsupportedMediaType
 from alertgraph.resolve import resolve
