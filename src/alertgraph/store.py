@@ -38,7 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 
-from alertgraph.codec import Codec, Converter, Problem, ValueProblem
+from alertgraph.codec import Codec, Converter, Problem, Reader, ValueProblem
 from alertgraph.edm import Model, Property, StructuredType, TypeRef, load_model
 from alertgraph.endpoints import BY_NAME, ENTITY_SETS, EntitySet
 
@@ -185,6 +185,7 @@ class Store:
         self._column_plans: dict[str, dict[str, tuple[bool, Converter]]] = {}
         self.tables = TABLES
         self.metadata = METADATA
+        self._json_plans: dict[tuple[str, bool], list[tuple[str, Reader]]] = {}
 
     @classmethod
     def open(cls, url: str, *, create: bool = True) -> Store:
@@ -346,10 +347,19 @@ class Store:
         elif entity_set.type_name.startswith("microsoft.graph.security."):
             # The security examples type every alert and incident; harmless and what SDKs expect.
             result["@odata.type"] = "#" + actual.name
-        codec = self.codec
-        for name, prop in actual.properties.items():
-            result[name] = codec.from_column(prop.type, row.get(name), evolvable)
+        for name, read in self._json_plan(actual.name, evolvable):
+            result[name] = read(row.get(name))
         return result
+
+    def _json_plan(self, type_name: str, evolvable: bool) -> list[tuple[str, Reader]]:
+        """Each property of the runtime type with its column reader (built once per type)."""
+        key = (type_name, evolvable)
+        plan = self._json_plans.get(key)
+        if plan is None:
+            properties = self.model.types[type_name].properties.items()
+            plan = [(name, self.codec.column_reader(p.type, evolvable)) for name, p in properties]
+            self._json_plans[key] = plan
+        return plan
 
 
 def _join(where: str, key: str) -> str:
