@@ -18,12 +18,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import MetaData, Table
+from sqlalchemy import MetaData, Table, UniqueConstraint
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from alertgraph import keys
 from alertgraph.endpoints import ENTITY_SETS
 from alertgraph.store import METADATA, TENANT
+
+#: Modules that add tables to METADATA when imported; listed so the layout covers all of them.
+TABLE_MODULES = (keys,)
 
 DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -35,8 +39,8 @@ def is_tenant_table(table: Table) -> bool:
 def layout_problems(metadata: MetaData = METADATA) -> list[str]:
     """What stops a table from being distributed by ``_tenant`` (empty when all is well).
 
-    Citus requires the distribution column in every primary key and unique index; leading with it
-    also lets one tenant's range scans use the index on a single shard.
+    Citus requires the distribution column in every primary key and unique constraint; leading
+    with it also lets one tenant's range scans use the index on a single shard.
     """
     problems: list[str] = []
     for table in metadata.sorted_tables:
@@ -45,6 +49,11 @@ def layout_problems(metadata: MetaData = METADATA) -> list[str]:
         key = [column.name for column in table.primary_key.columns]
         if not key or key[0] != TENANT:
             problems.append(f"{table.name}: primary key {key} does not start with {TENANT}")
+        for constraint in table.constraints:
+            if isinstance(constraint, UniqueConstraint) and TENANT not in constraint.columns:
+                problems.append(
+                    f"{table.name}: unique constraint {constraint.name} lacks {TENANT}"
+                )
         for index in table.indexes:
             first = next(iter(index.expressions), None)
             name = getattr(first, "name", None) or getattr(

@@ -11,7 +11,16 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Column, Index, MetaData, String, Table, create_engine, text
+from sqlalchemy import (
+    Column,
+    Index,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+    create_engine,
+    text,
+)
 from tests.conftest import PG_URL, REQUIRE_PG, _postgres_problem, _with_schema
 
 from alertgraph import citus
@@ -50,9 +59,11 @@ def test_layout_problems_name_the_table_and_index() -> None:
         Column("x", String(10)),
     )
     Index("ix_good_x", good.c.x)
+    good.append_constraint(UniqueConstraint(good.c.x, name="uq_good_x"))
     problems = citus.layout_problems(metadata)
     assert problems == [
         "bad: primary key ['id', '_tenant'] does not start with _tenant",
+        "good: unique constraint uq_good_x lacks _tenant",
         "good: index ix_good_x does not start with _tenant",
     ]
     with pytest.raises(ValueError, match="cannot be distributed by tenant: bad: primary key"):
@@ -80,8 +91,14 @@ def test_distribution_statements_for_a_small_schema() -> None:
 
 def test_project_ddl_distributes_every_entity_table_with_the_alerts() -> None:
     statements = citus.distribution_statements()
-    assert statements[0] == "SELECT create_reference_table('alertgraph_meta');"
-    assert statements[1] == "SELECT create_distributed_table('security_alerts', '_tenant');"
+    shared = sorted(t.name for t in METADATA.sorted_tables if TENANT not in t.c)
+    assert {"alertgraph_meta", "auth_signing_keys"} <= set(shared)
+    assert statements[: len(shared)] == [
+        f"SELECT create_reference_table('{name}');" for name in shared
+    ]
+    assert statements[len(shared)] == (
+        "SELECT create_distributed_table('security_alerts', '_tenant');"
+    )
     distributed = [s for s in statements if "create_distributed_table" in s]
     assert len(distributed) == len([t for t in METADATA.sorted_tables if TENANT in t.c])
     for entity_set in ENTITY_SETS[1:]:
@@ -162,7 +179,7 @@ def test_generated_ddl_runs_on_postgresql(pg_schema_url: str) -> None:
         engine.dispose()
     tenant_tables = {t.name for t in METADATA.sorted_tables if TENANT in t.c}
     assert {(fn, table) for fn, table, *_ in calls} == {
-        ("reference", "alertgraph_meta"),
+        *(("reference", t.name) for t in METADATA.sorted_tables if TENANT not in t.c),
         *(("distributed", name) for name in tenant_tables),
     }
     for fn, table, column, colocate, shards in calls:
