@@ -90,9 +90,12 @@ def http_throughput(
         counter = iter(range(10**9))
         done = 0
         async with httpx.AsyncClient(headers=headers, limits=limits, timeout=600) as client:
-            for i in range(clients):  # open every connection before the clock starts
+            async def one(i: int) -> None:
                 call = make(i)
                 check(await client.request(call.method, call.url, json=call.json), what)
+
+            # open every connection before the clock starts
+            await asyncio.gather(*(one(i) for i in range(clients)))
             started = time.perf_counter()
             deadline = started + seconds
 

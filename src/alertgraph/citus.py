@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import MetaData, Table, UniqueConstraint
+from sqlalchemy import Index, MetaData, Table, UniqueConstraint
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateTable
 
@@ -120,8 +120,16 @@ def schema_statements(metadata: MetaData = METADATA) -> list[str]:
     for table in metadata.sorted_tables:
         statements.append(str(CreateTable(table).compile(dialect=DIALECT)).strip() + ";")
         for index in sorted(table.indexes, key=lambda index: index.name or ""):
+            if not _on_postgresql(index):
+                continue
             statements.append(str(CreateIndex(index).compile(dialect=DIALECT)).strip() + ";")
     return statements
+
+
+def _on_postgresql(index: Index) -> bool:
+    """False for an index that ``ddl_if`` limits to another engine."""
+    condition = getattr(index, "_ddl_if", None)
+    return condition is None or condition.dialect in (None, "postgresql")
 
 
 def script(metadata: MetaData = METADATA, *, shard_count: int | None = None) -> str:

@@ -104,8 +104,29 @@ def build_tables(model: Model, metadata: MetaData) -> dict[str, Table]:
                 else:
                     expressions.append(table.c[column_name])
             Index(f"ix_{entity_set.table}_{number}", *expressions)
+        _default_order_index(entity_set, table)
         tables[entity_set.name] = table
     return tables
+
+
+def _default_order_index(entity_set: EntitySet, table: Table) -> None:
+    """On PostgreSQL, an index in exactly the set's default order, nulls placed as we sort them.
+
+    alertgraph sorts nulls first ascending and last descending (SQLite's rule, which PostgreSQL is
+    told with NULLS FIRST/LAST). A plain PostgreSQL index puts nulls the other way round, so it
+    could not give the default listing its order and every page sorted all of the tenant's rows
+    (150 ms at 100,000 alerts). SQLite's own indexes already match.
+    """
+    if entity_set.default_order == (("id", False),):
+        return  # the primary key is the order
+    expressions: list[Any] = [table.c[TENANT]]
+    for name, descending in entity_set.default_order:
+        column = table.c[name]
+        if not column.nullable:
+            expressions.append(column.desc() if descending else column)
+        else:
+            expressions.append(column.desc().nulls_last() if descending else column.nulls_first())
+    Index(f"ix_{entity_set.table}_order", *expressions).ddl_if(dialect="postgresql")
 
 
 METADATA = MetaData()
