@@ -80,8 +80,10 @@ def _load_postgres(args: argparse.Namespace, ndjson: Path) -> tuple[str, dict[st
         admin.dispose()
     loaded = data.import_alertgraph(url, ndjson, args.alerts)
     engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+    # VACUUM sets the visibility map, without which PostgreSQL's index-only scans (the $count of
+    # a filter) visit every matching heap row; autovacuum would do the same later on.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM (ANALYZE)"))
     engine.dispose()
     info = {"seconds": loaded.seconds, "rate": loaded.rate}
     stamp.write_text(json.dumps(info))
@@ -177,9 +179,18 @@ def _measure_all(
     }
     walks: dict[str, Any] = {}
     floor = scenarios.Floor(str(sqlite_db), samples)
-    floor.walk(pages)
     floor_runs = floor.scenarios()
+    paging = {"page 1", "page 1000"} & set(wanted)
     for name, server in servers.items():
+        if paging and floor.cursor is None:
+            floor.walk(pages)
+        if not paging:
+            calls[name] = (
+                scenarios.datasette(server.base, samples)
+                if name == "datasette"
+                else scenarios.alertgraph(server.base, samples)
+            )
+            continue
         if name == "datasette":
             calls[name] = scenarios.datasette(server.base, samples)
             walk = scenarios.datasette_jump(server.base, str(datasette_db), floor.cursor)
