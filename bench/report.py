@@ -100,7 +100,8 @@ def _ms(value: float | None) -> str:
 def _ratio(a: float | None, b: float | None) -> str:
     if a is None or b is None or b == 0:
         return "-"
-    return f"{a / b:.2f}x"
+    ratio = a / b
+    return f"{ratio:.2f}x" if ratio >= 0.01 else f"{ratio:.1g}x"
 
 
 def _get(row: dict[str, Any], system: str, key: str, clients: str | None = None) -> float | None:
