@@ -2,8 +2,8 @@
 
 PostgreSQL: ``ALERTGRAPH_TEST_PG_URL`` (default: the local server on 127.0.0.1:5432, trust auth).
 Each test gets its own schema, dropped afterwards. When no server answers, the PostgreSQL leg skips
-with the reason shown, unless ``ALERTGRAPH_REQUIRE_POSTGRES=1`` (CI sets it), which turns the skip into
-a failure.
+with the reason shown, unless ``ALERTGRAPH_REQUIRE_POSTGRES=1`` (CI sets it), which turns the skip
+into a failure.
 """
 
 from __future__ import annotations

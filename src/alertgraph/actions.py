@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, insert, select, update
@@ -50,7 +50,6 @@ class Tx:
     conn: Connection
     actor: Actor
     now_ticks: int
-    audits: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def now(self) -> str:
@@ -215,7 +214,6 @@ class Tx:
             "action": action,
             "changes": {"fields": dict(changes), **({"parameters": dict(extra)} if extra else {})},
         }
-        self.audits.append(record)
         _insert_audit(self.conn, record)
 
 

@@ -1,4 +1,4 @@
-"""The ASGI application: one catch-all route for Graph paths, the identity routes, one error handler.
+"""The ASGI app: one catch-all route for Graph paths, the identity routes, one error handler.
 
 Request flow: ids → authenticate (401) → resolve the path (404) → pick the handler (405) → read the
 body (413/415/400) → run the handler in the thread pool → Graph JSON. Any GraphError raised on the
@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -20,10 +21,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from alertgraph.api import handler_for
-from alertgraph.auth import AuthSettings, Authenticator
-from alertgraph.oidc import auth_routes
+from alertgraph.auth import Authenticator, AuthSettings
 from alertgraph.context import Call, Reply
 from alertgraph.errors import BadRequest, GraphError, PayloadTooLarge, UnsupportedMediaType
+from alertgraph.oidc import auth_routes
 from alertgraph.resolve import resolve
 from alertgraph.settings import Settings
 from alertgraph.store import Store
@@ -43,7 +44,9 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     store = store or Store.open(settings.database_url)
     auth_settings = AuthSettings(
         leeway_seconds=settings.token_leeway_seconds,
-        trusted_issuers_file=settings.trusted_issuers_file,
+        trusted_issuers_file=(
+            Path(settings.trusted_issuers_file) if settings.trusted_issuers_file else None
+        ),
     )
     authenticator = Authenticator(store, auth_settings)
 
@@ -56,12 +59,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             return _error_response(error, request_id, client_request_id)
         except Exception:
             log.exception("unexpected error (request-id %s)", request_id)
-            error = GraphError(
+            unexpected = GraphError(
                 f"An unexpected error occurred. Quote request-id {request_id} when reporting it.",
                 code="generalException",
                 status=500,
             )
-            return _error_response(error, request_id, client_request_id)
+            return _error_response(unexpected, request_id, client_request_id)
         response = _render(reply, request.method == "HEAD")
         response.headers["request-id"] = request_id
         response.headers["client-request-id"] = client_request_id
@@ -187,4 +190,6 @@ def _error_response(error: GraphError, request_id: str, client_request_id: str) 
         "request-id": request_id,
         "client-request-id": client_request_id,
     }
-    return Response(orjson.dumps(body), status_code=error.status, headers=headers, media_type=JSON_TYPE)
+    return Response(
+        orjson.dumps(body), status_code=error.status, headers=headers, media_type=JSON_TYPE
+    )

@@ -379,8 +379,10 @@ def _bearer_token(authorization: str | None) -> str:
     scheme, _, token = authorization.strip().partition(" ")
     # RFC 7235: the scheme is case-insensitive
     if scheme.lower() != "bearer":
+        # Never echo what may be a credential sent without its scheme: name short schemes only.
+        shown = f"'{scheme}' " if len(scheme) <= 16 and scheme.isalpha() else ""
         raise Unauthorized(
-            f"Authorization scheme '{scheme}' is not supported; send 'Bearer <access token>'.",
+            f"Authorization scheme {shown}is not supported; send 'Bearer <access token>'.",
             error="invalid_request",
         )
     token = token.strip()
@@ -509,6 +511,16 @@ def authorize(
     )
     if problem is not None:
         raise Forbidden(problem, code=code)
+
+
+def known_application_permissions() -> frozenset[str]:
+    """Every permission some served operation accepts (what an app registration may be given)."""
+    names: set[str] = set()
+    for entity_set in ENTITY_SETS:
+        names.update(entity_set.read_permissions, entity_set.write_permissions)
+    for special in ACTIONS.values():
+        names.update(special.permissions)
+    return frozenset(names)
 
 
 def default_dev_grants() -> tuple[list[str], list[str]]:

@@ -69,7 +69,9 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Seed demo data into an empty database first.")
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a generated local CA (kept in the DB).")
-@click.option("--strict-graph", is_flag=True, default=None, help="Reject what Graph does not document.")
+@click.option(
+    "--strict-graph", is_flag=True, default=None, help="Reject what Graph does not document."
+)
 def serve(
     database_url: str | None,
     host: str,
@@ -88,7 +90,7 @@ def serve(
     """
     import uvicorn
 
-    from alertgraph.auth import AuthSettings, Authenticator, default_dev_grants
+    from alertgraph.auth import Authenticator, AuthSettings, default_dev_grants
 
     settings = _settings(database_url=database_url, strict_graph=strict_graph)
     store = _open_store(settings)
@@ -108,18 +110,23 @@ def serve(
         from alertgraph.tls import ensure_local_tls
 
         files = ensure_local_tls(store, [host, "127.0.0.1", "localhost"])
-        ssl_options = {"ssl_certfile": str(files.certfile), "ssl_keyfile": str(files.keyfile)}
+        ssl_options = {
+            "ssl_certfile": str(files.certfile),
+            "ssl_keyfile": str(files.keyfile),
+            "ca_file": str(files.ca_file),
+        }
         scheme = "https"
-        click.echo(files.instructions)
+        click.echo(files.trust_instructions)
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"{scheme}://{shown_host}:{port}/beta"
     click.echo(f"alertgraph {store.dialect} database: {settings.database_url}")
     click.echo(f"Base URL:  {base}")
     click.echo(f"Tenant:    {settings.default_tenant}")
     click.echo(f"Dev token (12 h, every permission): {token}")
+    trust = f"--cacert '{ssl_options['ca_file']}' " if tls else ""
     click.echo("Try:")
     click.echo(
-        f"  curl -s -H 'Authorization: Bearer {token}' '{base}/security/alerts_v2?$top=2'"
+        f"  curl -s {trust}-H 'Authorization: Bearer {token}' '{base}/security/alerts_v2?$top=2'"
     )
     sys.stdout.flush()
     store.engine.dispose()
@@ -133,7 +140,8 @@ def serve(
         workers=workers,
         log_level="info",
         proxy_headers=True,
-        **ssl_options,
+        ssl_certfile=ssl_options.get("ssl_certfile"),
+        ssl_keyfile=ssl_options.get("ssl_keyfile"),
     )
 
 
@@ -166,8 +174,12 @@ def _seed_demo(store: Any, tenant: str) -> None:
 @tenant_option
 @click.option("--user", metavar="UPN", help="Signed-in user (delegated token).")
 @click.option("--app-id", metavar="ID", help="Application id (application token).")
-@click.option("--scope", "scopes", multiple=True, metavar="PERM", help="Delegated permission (scp).")
-@click.option("--role", "roles", multiple=True, metavar="PERM", help="Application permission (roles).")
+@click.option(
+    "--scope", "scopes", multiple=True, metavar="PERM", help="Delegated permission (scp)."
+)
+@click.option(
+    "--role", "roles", multiple=True, metavar="PERM", help="Application permission (roles)."
+)
 @click.option(
     "--directory-role",
     "directory_roles",
@@ -198,7 +210,7 @@ def token(
       alertgraph token --user analyst@contoso.com --scope SecurityAlert.Read.All \\
           --directory-role "Security Reader"
     """
-    from alertgraph.auth import AuthSettings, Authenticator, default_dev_grants, role_template_id
+    from alertgraph.auth import Authenticator, AuthSettings, default_dev_grants, role_template_id
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     store = _open_store(settings)
@@ -227,6 +239,53 @@ def token(
     click.echo(minted)
 
 
+@main.group()
+def app() -> None:
+    """Manage app registrations for the client-credentials flow."""
+
+
+@app.command(name="add")
+@db_option
+@tenant_option
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    metavar="PERM",
+    help="Application permission the app gets (repeat for several).",
+)
+@click.option("--name", metavar="NAME", help="Display name of the app.")
+def app_add(
+    database_url: str | None, tenant: str | None, roles: tuple[str, ...], name: str | None
+) -> None:
+    """Register an application; print its client id and secret (shown only once).
+
+    The secret is stored as a salted hash. Exchange it for a token at
+    /{tenant}/oauth2/v2.0/token with grant_type=client_credentials and
+    scope=https://graph.microsoft.com/.default (see docs/auth.md).
+
+    \b
+    Example:
+      alertgraph app add --tenant $TENANT --role SecurityAlert.Read.All --name siem
+    """
+    from alertgraph.auth import add_app, known_application_permissions
+
+    settings = _settings(database_url=database_url, default_tenant=tenant)
+    known = known_application_permissions()
+    unknown = [role for role in roles if role not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown permission {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+            param_hint="--role",
+        )
+    store = _open_store(settings)
+    client_id, secret = add_app(store, tenant=settings.default_tenant, roles=roles, name=name)
+    click.echo(f"tenant:        {settings.default_tenant}")
+    click.echo(f"client_id:     {client_id}")
+    click.echo(f"client_secret: {secret}")
+
+
 @main.command(name="import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -234,9 +293,7 @@ def token(
 )
 @db_option
 @tenant_option
-def import_command(
-    file: Path, into: str, database_url: str | None, tenant: str | None
-) -> None:
+def import_command(file: Path, into: str, database_url: str | None, tenant: str | None) -> None:
     """Load Graph JSON records: a JSON array, a {"value": [...]} collection, or NDJSON.
 
     Every record is validated against the schema first; one bad record means nothing is written.
@@ -253,7 +310,6 @@ def import_command(
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     store = _open_store(settings)
-    size = file.stat().st_size
     with Progress(
         TextColumn("[bold]importing[/bold] {task.fields[name]}"),
         BarColumn(),
@@ -262,22 +318,23 @@ def import_command(
         transient=False,
         disable=not sys.stderr.isatty(),
     ) as progress:
-        task = progress.add_task("import", total=size or 1, name=file.name, records=0)
+        # The total is unknown while streaming, so the bar pulses and the record count moves.
+        task = progress.add_task("import", total=None, name=file.name, records=0)
 
         def advance(done: int) -> None:
             progress.update(task, records=done)
 
         try:
             result = import_file(
-                store, file, into, tenant=settings.default_tenant, progress=advance,
-                byte_progress=lambda offset: progress.update(task, completed=offset),
+                store, file, into, tenant=settings.default_tenant, progress=advance
             )
         except ImportFailed as exc:
             raise click.ClickException(str(exc)) from None
         except ValueError as exc:
             raise click.ClickException(str(exc)) from None
-        progress.update(task, completed=size or 1)
-    click.echo(result.summary())
+        progress.update(task, total=1, completed=1)
+    written = ", ".join(f"{count} {name}" for name, count in result.counts.items())
+    click.echo(f"Imported {result.records} records into {result.into} ({written}).")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ Storage forms (the same on SQLite and PostgreSQL):
 
 * ``Edm.DateTimeOffset`` columns hold ticks: 100 ns units since 0001-01-01T00:00:00Z (an int64), so
   instants compare exactly at Graph's precision whatever offset they were written with. Inside JSON
-  (complex values, collections) they are fixed-width UTC strings with 7 fractional digits, which sort
-  as text in the same order.
+  (complex values, collections) they are fixed-width UTC strings with 7 fractional digits,
+  which sort as text in the same order.
 * ``Edm.Duration`` holds ticks too; enum columns hold the member's value (so they order by value);
   complex and collection values are JSON, with enum members by name.
 
@@ -47,11 +47,13 @@ _ISO_DURATION_RE = re.compile(
     r"(?P<sign>-)?P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?"
     r"(?:(?P<s>\d+)(?:\.(?P<f>\d+))?S)?)?$"
 )
-# Python's str(timedelta), which the official Python SDK sends: "30 days, 0:00:00", "-1 day, 23:00:00"
+# Python's str(timedelta), as the Python SDK sends it: "30 days, 0:00:00", "-1 day, 23:00:00"
 _PY_DURATION_RE = re.compile(
     r"(?:(?P<d>-?\d+) days?, )?(?P<h>\d+):(?P<m>\d{2}):(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?$"
 )
-_GUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_GUID_RE = re.compile(
+    r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
 
 
 class ValueProblem(ValueError):
@@ -515,7 +517,9 @@ class Codec:
             return float(value) if name != "Edm.Decimal" else value
         if name == "Edm.Guid":
             if not isinstance(value, str) or not _GUID_RE.match(value):
-                raise ValueProblem(path, "expected a GUID string like 00000000-0000-0000-0000-000000000000")
+                raise ValueProblem(
+                    path, "expected a GUID string like 00000000-0000-0000-0000-000000000000"
+                )
             return str(uuid.UUID(value))
         if name == "Edm.Date":
             return self._scalar(parse_date, value, path, "a date string")

@@ -1,13 +1,14 @@
 """The served entity sets: one row each, everything else is derived from the EDM.
 
-A row says where a collection lives in the URL space, which EDM type it holds, which table stores it,
-what Graph documents about it (query options, limits, permissions, write codes) and how its
+A row says where a collection lives in the URL space, which EDM type it holds, which table stores
+it, what Graph documents about it (query options, limits, permissions, write codes) and how its
 navigation properties join other sets. Adding an endpoint is adding a row here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 SECURITY_READ_ROLES = (
     "Security Reader",
@@ -104,6 +105,16 @@ class EntitySet:
 
 
 PIM_ROOT = "identityGovernance/roleManagementAlerts"
+#: Every PIM collection shares its permissions and directory roles (spec 3.1).
+PIM_ACCESS: dict[str, Any] = {
+    "read_permissions": (
+        "RoleManagementAlert.Read.Directory",
+        "RoleManagementAlert.ReadWrite.Directory",
+    ),
+    "write_permissions": ("RoleManagementAlert.ReadWrite.Directory",),
+    "read_roles": PIM_READ_ROLES,
+    "write_roles": PIM_WRITE_ROLES,
+}
 
 ENTITY_SETS: tuple[EntitySet, ...] = (
     EntitySet(
@@ -127,6 +138,8 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
             "severity",
             "serviceSource",
             "status",
+            # lambdas over evidence with a type cast are documented in the migration guide (S1)
+            "evidence",
         ),
         max_top=2000,
         page_size=100,
@@ -151,9 +164,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         write_permissions=("SecurityIncident.ReadWrite.All",),
         read_roles=SECURITY_READ_ROLES,
         write_roles=SECURITY_WRITE_ROLES,
-        options=frozenset(
-            {"$filter", "$select", "$count", "$top", "$skip", "$orderby", "$expand"}
-        ),
+        options=frozenset({"$filter", "$select", "$count", "$top", "$skip", "$orderby", "$expand"}),
         documented_options=frozenset({"$count", "$filter", "$skip", "$top", "$expand"}),
         documented_filterable=(
             "assignedTo",
@@ -191,13 +202,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         path=f"{PIM_ROOT}/alerts",
         type_name="microsoft.graph.unifiedRoleManagementAlert",
         table="pim_alerts",
-        read_permissions=(
-            "RoleManagementAlert.Read.Directory",
-            "RoleManagementAlert.ReadWrite.Directory",
-        ),
-        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
-        read_roles=PIM_READ_ROLES,
-        write_roles=PIM_WRITE_ROLES,
+        **PIM_ACCESS,
         options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
         documented_options=frozenset({"$filter", "$select", "$expand"}),
         documented_filterable=("alertDefinitionId", "scopeId", "scopeType"),
@@ -222,13 +227,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         type_name="microsoft.graph.unifiedRoleManagementAlertIncident",
         table="pim_alert_incidents",
         parent="pim_alerts",
-        read_permissions=(
-            "RoleManagementAlert.Read.Directory",
-            "RoleManagementAlert.ReadWrite.Directory",
-        ),
-        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
-        read_roles=PIM_READ_ROLES,
-        write_roles=PIM_WRITE_ROLES,
+        **PIM_ACCESS,
         options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
         documented_options=frozenset({"$filter", "$select", "$expand", "$top"}),
         documented_filterable=("id",),
@@ -241,13 +240,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         path=f"{PIM_ROOT}/alertConfigurations",
         type_name="microsoft.graph.unifiedRoleManagementAlertConfiguration",
         table="pim_alert_configurations",
-        read_permissions=(
-            "RoleManagementAlert.Read.Directory",
-            "RoleManagementAlert.ReadWrite.Directory",
-        ),
-        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
-        read_roles=PIM_READ_ROLES,
-        write_roles=PIM_WRITE_ROLES,
+        **PIM_ACCESS,
         options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
         documented_options=frozenset({"$filter", "$select", "$expand"}),
         documented_filterable=("scopeId", "scopeType"),
@@ -270,13 +263,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         path=f"{PIM_ROOT}/alertDefinitions",
         type_name="microsoft.graph.unifiedRoleManagementAlertDefinition",
         table="pim_alert_definitions",
-        read_permissions=(
-            "RoleManagementAlert.Read.Directory",
-            "RoleManagementAlert.ReadWrite.Directory",
-        ),
-        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
-        read_roles=PIM_READ_ROLES,
-        write_roles=PIM_WRITE_ROLES,
+        **PIM_ACCESS,
         options=frozenset({"$filter", "$select", "$expand", "$top", "$skip", "$count"}),
         documented_options=frozenset({"$filter", "$select", "$expand"}),
         documented_filterable=("scopeId", "scopeType"),
@@ -287,13 +274,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         path=f"{PIM_ROOT}/operations",
         type_name="microsoft.graph.longRunningOperation",
         table="pim_operations",
-        read_permissions=(
-            "RoleManagementAlert.Read.Directory",
-            "RoleManagementAlert.ReadWrite.Directory",
-        ),
-        write_permissions=("RoleManagementAlert.ReadWrite.Directory",),
-        read_roles=PIM_READ_ROLES,
-        write_roles=PIM_WRITE_ROLES,
+        **PIM_ACCESS,
         options=frozenset({"$filter", "$select", "$top", "$skip", "$count"}),
         documented_options=frozenset({"$select", "$expand"}),
     ),

@@ -1,8 +1,8 @@
 """Resolve a request path to what it addresses: a collection, an entity, a count, an action...
 
-Works on the raw (still percent-encoded) path so that ``%2F`` inside a key is not a separator, as the
-official SDKs encode ids (sdk-notes 2). Keys are accepted as ``/alerts/{id}`` and ``/alerts('{id}')``
-(Graph uses both; spec 4.5). Action segments are accepted with or without their namespace.
+Works on the raw (still percent-encoded) path so that ``%2F`` inside a key is not a separator, as
+the official SDKs encode ids. Keys are accepted as ``/alerts/{id}`` and ``/alerts('{id}')`` (Graph
+uses both). Action segments are accepted with or without their namespace.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def resolve(raw_path: str) -> Target:
             continue
         names = [unquote(segment) for segment in rest[: count - 1]]
         last_name, paren_key = _split_key(rest[count - 1])
-        if names + [last_name] != set_segments:
+        if [*names, last_name] != set_segments:
             continue
         return _below_set(version, candidate, paren_key, rest[count:])
     raise NotFound(
@@ -111,9 +111,7 @@ def resolve(raw_path: str) -> Target:
     )
 
 
-def _below_set(
-    version: str, es: EntitySet, paren_key: str | None, rest: list[str]
-) -> Target:
+def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[str]) -> Target:
     path = es.path
     key = paren_key
     if key is None:
@@ -132,8 +130,18 @@ def _below_set(
         return Target("entity", version, es, key=key, path=path)
     name, sub_key = _split_key(rest[0])
     tail = rest[1:]
-    if name == "comments" and es.name in COMMENT_SETS and sub_key is None and not tail:
-        return Target("comments", version, es, key=key, path=entity_path + "/comments")
+    if name == "comments" and es.name in COMMENT_SETS and sub_key is None:
+        if not tail:
+            return Target("comments", version, es, key=key, path=entity_path + "/comments")
+        if tail == ["$count"]:
+            return Target(
+                "count",
+                version,
+                es,
+                key=key,
+                navigation="comments",
+                path=entity_path + "/comments",
+            )
     action = _action_name(name, ENTITY_ACTIONS.get(es.name, ()))
     if action is not None and sub_key is None and not tail:
         return Target("action", version, es, key=key, action=action, path=entity_path)
@@ -157,20 +165,34 @@ def _below_set(
         action = _action_name(unquote(tail[0]), ENTITY_ACTIONS.get(target.name, ()))
         if action is not None and len(tail) == 1:
             return Target(
-                "action", version, target, key=sub_key, parent_key=key, action=action,
+                "action",
+                version,
+                target,
+                key=sub_key,
+                parent_key=key,
+                action=action,
                 path=nav_path,
             )
         raise NotFound(f"Resource not found for the segment '{unquote(tail[0])}'.", code="NotFound")
     if sub_key is not None or tail:
         if nav.collection and tail == ["$count"] and sub_key is None:
             return Target(
-                "count", version, es, key=key, navigation=nav.name,
+                "count",
+                version,
+                es,
+                key=key,
+                navigation=nav.name,
                 path=f"{entity_path}/{nav.name}",
             )
         if nav.collection and (sub_key is not None) != bool(tail) and len(tail) <= 1:
             related_key = sub_key if sub_key is not None else unquote(tail[0])
             return Target(
-                "navigation", version, es, key=key, navigation=nav.name, nav_key=related_key,
+                "navigation",
+                version,
+                es,
+                key=key,
+                navigation=nav.name,
+                nav_key=related_key,
                 path=f"{entity_path}/{nav.name}",
             )
         raise BadRequest(

@@ -39,7 +39,10 @@ class Settings:
     )
     max_body_bytes: int = field(
         default=1_048_576,
-        metadata={"env": "ALERTGRAPH_MAX_BODY_BYTES", "help": "largest accepted request body (413 above)"},
+        metadata={
+            "env": "ALERTGRAPH_MAX_BODY_BYTES",
+            "help": "largest accepted request body (413 above)",
+        },
     )
     token_leeway_seconds: int = field(
         default=5,
@@ -50,7 +53,10 @@ class Settings:
     )
     max_filter_nodes: int = field(
         default=1000,
-        metadata={"env": "ALERTGRAPH_MAX_FILTER_NODES", "help": "largest $filter/$orderby expression"},
+        metadata={
+            "env": "ALERTGRAPH_MAX_FILTER_NODES",
+            "help": "largest $filter/$orderby expression",
+        },
     )
     max_expression_depth: int = field(
         default=100,

@@ -154,7 +154,9 @@ audit_table = Table(
     Column("changes", JSON_TYPE, nullable=False),
     PrimaryKeyConstraint(TENANT, "id"),
 )
-Index("ix_audit_log_entity", audit_table.c[TENANT], audit_table.c.entity_set, audit_table.c.entity_id)
+Index(
+    "ix_audit_log_entity", audit_table.c[TENANT], audit_table.c.entity_set, audit_table.c.entity_id
+)
 
 
 class RecordError(ValueError):
@@ -327,7 +329,9 @@ class Store:
             row[TYPE] = actual.name
         record_id = record.get("id")
         if not isinstance(record_id, str) or not record_id:
-            problems.append(Problem(_join(where, "id"), "is required and must be a non-empty string"))
+            problems.append(
+                Problem(_join(where, "id"), "is required and must be a non-empty string")
+            )
         columns = self._columns(actual)
         prefix = where + "." if where else ""
         for key, value in record.items():
@@ -336,9 +340,7 @@ class Store:
                 if key.startswith("@") or ("@odata." in key):
                     continue
                 hint = _did_you_mean(key, actual.properties)
-                problems.append(
-                    Problem(prefix + key, f"is not a property of {actual.name}{hint}")
-                )
+                problems.append(Problem(prefix + key, f"is not a property of {actual.name}{hint}"))
                 continue
             if value is None:
                 if entry[0]:

@@ -19,7 +19,7 @@ from alertgraph.actions import Actor, not_found, run_write
 from alertgraph.auth import authorize
 from alertgraph.context import Call, Reply
 from alertgraph.endpoints import EntitySet
-from alertgraph.errors import BadRequest, MethodNotAllowed
+from alertgraph.errors import BadRequest, MethodNotAllowed, NotFound
 from alertgraph.patch import (
     Problems,
     did_you_mean,
@@ -211,6 +211,12 @@ def _comment_texts(call: Call) -> list[str]:
 def create_entity(call: Call) -> Reply:
     """POST /security/alerts_v2 with a manualAlert body: 201 + the alert (spec S5)."""
     es = _entity_set(call)
+    if call.target.version != "beta":
+        raise MethodNotAllowed(
+            f"Manual alerts are created on /beta only; POST /beta/{es.path}. "
+            f"Allowed on /{call.target.version}/{es.path}: GET.",
+            headers={"Allow": "GET"},
+        )
     authorize(call.principal, es, "write", request_id=call.request_id)
     body = require_object(call.body, f"a manualAlert with @odata.type '#{MANUAL_ALERT}'")
     request = actions_create.validate_manual_alert(call.store, body, evolvable=call.evolvable)
@@ -235,6 +241,12 @@ def run_action(call: Call) -> Reply:
     es = _entity_set(call)
     action = call.target.action
     assert action is not None
+    if call.target.version != "beta":  # spec 4.1: the actions exist on /beta only
+        raise NotFound(
+            f"Resource not found for the segment '{action}': it is served on /beta only "
+            f"(POST /beta/{es.path}/{action}).",
+            code="NotFound",
+        )
     authorize(call.principal, es, action, request_id=call.request_id)
     match (es.name, action):
         case ("alerts_v2", "createAlert"):

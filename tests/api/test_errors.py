@@ -89,3 +89,15 @@ def test_metadata_is_the_csdl(client) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/xml")
     assert b'EntityType Name="alert"' in response.content
+
+
+def test_a_token_sent_without_its_scheme_is_not_echoed(client, app) -> None:
+    from tests.api.conftest import mint
+
+    token = mint(app)
+    response = client.get("/beta/security/alerts_v2", headers={"Authorization": token})
+    assert_envelope(response, 401, "InvalidAuthenticationToken")
+    assert token[:20] not in response.text
+    assert token[:20] not in response.headers["www-authenticate"]
+    basic = client.get("/beta/security/alerts_v2", headers={"Authorization": "Basic abc"})
+    assert "'Basic'" in basic.json()["error"]["message"]

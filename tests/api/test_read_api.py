@@ -62,7 +62,8 @@ def test_paging_follows_absolute_next_links_to_every_row_once(client, store, hea
             assert urlsplit(url).netloc == "testserver"
         pages += 1
     assert pages >= 3
-    assert len(seen) == 230 and len(set(seen)) == 230
+    assert len(seen) == 230
+    assert len(set(seen)) == 230
 
 
 def test_get_unknown_id_is_404_envelope(client, headers) -> None:

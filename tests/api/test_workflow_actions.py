@@ -278,3 +278,19 @@ def test_actions_are_tenant_scoped(client, seeded, app) -> None:
     assert response.status_code == 404
     link = client.post(ALERT_URL, json=manual_alert(linkToIncident=300), headers=other)
     assert link.status_code == 404
+
+
+def test_manual_alerts_and_actions_are_beta_only(client, seeded, headers) -> None:
+    v1 = "/v1.0/security"
+    assert client.post(f"{v1}/alerts_v2", json=manual_alert(), headers=headers).status_code == 405
+    move = {"alertIds": ["a1"], "incidentId": "200"}
+    assert client.post(f"{v1}/alerts_v2/moveAlerts", json=move, headers=headers).status_code == 404
+    merge = {"incidentIds": ["100", "200"]}
+    response = client.post(f"{v1}/incidents/mergeIncidents", json=merge, headers=headers)
+    assert response.status_code == 404
+    assert client.get(f"{ALERT_URL}/a1", headers=headers).json()["incidentId"] == "100"
+    comment = client.post(f"{v1}/alerts_v2/a1/comments", json={"comment": "v1"}, headers=headers)
+    assert comment.status_code == 200
+    assert comment.json()["@odata.context"] == (
+        "http://testserver/v1.0/$metadata#security/alerts_v2('a1')/comments"
+    )

@@ -19,6 +19,7 @@ PIM_CONFIGS = entity_set("pim_configurations")
 INCIDENTS = entity_set("incidents")
 SCOPE = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
 PIM_ROOT = "identityGovernance/roleManagementAlerts"
+ADMINS = "microsoft.graph.tooManyGlobalAdminsAssignedToTenantAlertIncident"
 
 
 def q(**options: str) -> str:
@@ -132,6 +133,44 @@ def test_filter_through_single_navigation(pim: Store) -> None:
     assert [a["id"] for a in body["value"]] == ["DirectoryRole_t1_StaleSignInAlert"]
 
 
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (
+            f"alertIncidents/any(i: i/{ADMINS}/assigneeId eq 'user3')",
+            ["TooManyGlobalAdminsAlert"],
+        ),
+        ("alertIncidents/any()", ["TooManyGlobalAdminsAlert"]),
+        ("not alertIncidents/any()", ["StaleSignInAlert"]),
+        (
+            f"alertIncidents/all(i: startswith(i/{ADMINS}/assigneeId, 'user'))",
+            ["StaleSignInAlert", "TooManyGlobalAdminsAlert"],
+        ),
+        (
+            f"alertIncidents/all(i: i/{ADMINS}/assigneeId eq 'user3')",
+            ["StaleSignInAlert"],
+        ),
+        (
+            f"alertIncidents/any(i: i/{ADMINS}/assigneeId eq $it/id)",
+            [],
+        ),
+    ],
+)
+def test_lambda_over_related_entities(pim: Store, condition: str, expected: list[str]) -> None:
+    body = list_collection(context(pim), PIM, q(filter=f"{SCOPE} and {condition}"))
+    assert sorted(a["id"].rsplit("_", 1)[1] for a in body["value"]) == expected
+
+
+def test_incidents_filter_on_their_alerts(store: Store) -> None:
+    insert(store, "incidents", [{"id": "i1"}, {"id": "i2"}])
+    insert(store, "alerts_v2", [alert(1, incidentId="i1"), alert(2, incidentId="i2")])
+    insert(store, "alerts_v2", [alert(3, incidentId="i1", severity="high")], tenant="t2")
+    body = list_collection(
+        context(store), INCIDENTS, q(filter="alerts/any(a: a/severity eq 'high')")
+    )
+    assert [i["id"] for i in body["value"]] == ["i2"]
+
+
 def test_pim_incidents_page_with_skip_links(pim: Store) -> None:
     parent = "DirectoryRole_t1_TooManyGlobalAdminsAlert"
     body = list_collection(context(pim), PIM_INCIDENTS, "$top=5", parent_key=parent)
@@ -222,6 +261,11 @@ def test_incidents_expand_alerts_one_query_per_navigation(store: Store) -> None:
         ("$expand=alertz", "Did you mean 'alerts'"),
         ("$expand=alerts($foo=1)", "not allowed inside $expand"),
         ("$expand=alerts($filter=severty eq 'low')", "Did you mean 'severity'"),
+        (
+            "$expand=alerts($select=id;$filter=severty eq 'low')",
+            "Invalid $expand at position 26: in $filter of alerts: 'severty' is not a property",
+        ),
+        ("$expand=alerts($top=x)", "Invalid $expand at position 12: in $top of alerts:"),
         ("$top=51", "limit of '50'"),
         ("$top=0", "between 1 and 50"),
         ("$select=alerts", "use $expand=alerts"),

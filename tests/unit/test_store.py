@@ -1,9 +1,8 @@
+import pytest
 from sqlalchemy import func, select
 
 from alertgraph.endpoints import entity_set
 from alertgraph.store import TENANT, RecordError, Store
-
-import pytest
 
 
 def test_alert_round_trips_through_storage(store: Store) -> None:
@@ -46,9 +45,16 @@ def test_invalid_record_names_every_problem(store: Store) -> None:
     with pytest.raises(RecordError) as caught:
         store.to_row(
             entity_set("alerts_v2"),
-            {"id": "x", "severty": "high", "status": "bogus", "createdDateTime": "2024-01-01T00:00:00"},
+            {
+                "id": "x",
+                "severty": "high",
+                "status": "bogus",
+                "createdDateTime": "2024-01-01T00:00:00",
+            },
         )
     text = str(caught.value)
-    assert "severty" in text and "Did you mean 'severity'" in text
+    assert "severty" in text
+    assert "Did you mean 'severity'" in text
     assert "'bogus' is not a member of microsoft.graph.security.alertStatus" in text
-    assert "createdDateTime" in text and "zone" in text
+    assert "createdDateTime" in text
+    assert "zone" in text

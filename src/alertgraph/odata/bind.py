@@ -6,51 +6,24 @@ and unsupported-construct error is raised here, with the position of the offendi
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import assert_never
 
 from alertgraph import codec
-from alertgraph.edm import INTEGER_TYPES, Model, Property, StructuredType, TypeRef
-from alertgraph.endpoints import BY_NAME, EntitySet
+from alertgraph.edm import Model, Property, StructuredType, TypeRef
+from alertgraph.endpoints import BY_NAME, EntitySet, Navigation
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
+from alertgraph.odata.functions import FunctionBinder
+from alertgraph.odata.names import NUMERIC, NUMERIC_EDM, describe, did_you_mean, lookup
 
-NUMERIC = frozenset({n.INT, n.DECIMAL, n.DOUBLE})
-_NUMERIC_EDM = dict.fromkeys(INTEGER_TYPES, n.INT) | {
-    "Edm.Double": n.DOUBLE,
-    "Edm.Single": n.DOUBLE,
-    "Edm.Decimal": n.DECIMAL,
-}
 BOOL_T = n.VType(n.BOOLEAN)
 INT_T = n.VType(n.INT)
 
 
-def lookup(name: str, choices: Iterable[str]) -> str | None:
-    """Case-insensitive name lookup where an exact-case match wins (Graph's behaviour)."""
-    names = list(choices)
-    if name in names:
-        return name
-    lowered = name.lower()
-    found = [choice for choice in names if choice.lower() == lowered]
-    return found[0] if len(found) == 1 else None
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean '{close[0]}'?" if close else ""
-
-
-def describe(vtype: n.VType) -> str:
-    base = vtype.kind if vtype.kind != n.NULL else "null"
-    return f"Collection({base})" if vtype.collection else base
-
-
-class Binder:
+class Binder(FunctionBinder):
     """Binds the expressions of one query option against one entity set."""
 
     def __init__(
@@ -62,6 +35,7 @@ class Binder:
         self.strict = strict
         self.scopes: list[str] = [entity_set.name]  # entity set per scope (0 = the queried set)
         self.variables: dict[str, n.Var] = {}
+        self.entity_variables: dict[str, int] = {}  # lambda variables over related entities
         self.lambda_depth = 0
 
     def error(self, message: str, pos: int) -> ODataError:
@@ -90,6 +64,8 @@ class Binder:
                 return self.has(expr)
             case p.Unary(op="not"):
                 return n.Not(self.predicate(expr.operand))
+            case p.In() if expr.source is not None:
+                return self.in_collection(expr, expr.source)
             case p.In():
                 left = self.value(expr.left)
                 if left.type.collection or left.type.structured:
@@ -115,6 +91,16 @@ class Binder:
         assert_never(expr)
 
     def comparison(self, expr: p.Binary) -> n.Pred:
+        for condition, other in ((expr.left, expr.right), (expr.right, expr.left)):
+            if (
+                _is_condition(condition)
+                and isinstance(other, p.Literal)
+                and other.kind == "bool"
+                and expr.op in ("eq", "ne")
+            ):
+                # a condition compared with true or false, like has/in/any(...) eq true
+                compared = n.Is(self.predicate(condition), other.text == "true")
+                return compared if expr.op == "eq" else n.Not(compared)
         if isinstance(expr.right, p.Literal) and not isinstance(expr.left, p.Literal):
             left = self.value(expr.left)
             right = self.operand_for(left, expr.right, expr.op)
@@ -146,6 +132,12 @@ class Binder:
             raise self.error(
                 f"'has' needs an enumeration on the left, not {describe(left.type)}", expr.pos
             )
+        if left.type.json:
+            raise self.error(
+                "'has' works on enumeration properties of the entity itself; inside complex "
+                "values compare with eq",
+                expr.pos,
+            )
         right = self.operand_for(left, expr.right, "has")
         if not isinstance(right, n.Lit) or right.value is None:
             raise self.error("'has' needs an enumeration member on the right", expr.pos)
@@ -161,6 +153,8 @@ class Binder:
         if not isinstance(type_arg, p.Path) or len(type_arg.segments) != 1:
             raise self.error("the last argument of isof() must be a qualified type name", expr.pos)
         name = type_arg.segments[0]
+        if len(args) == 2 and _is_it(args[0]):
+            args = args[1:]  # isof($it, T) is isof(T): $it is the current entity (5.1.1.14.4)
         if len(args) == 1:
             declared = self.model.types[self.entity_set.type_name]
             target = self.resolve_type(name, declared, type_arg.pos, primitive_ok=False)
@@ -180,16 +174,27 @@ class Binder:
     def _primitive_isof(self, value: n.Value, name: str) -> n.Pred:
         # a primitive value's type is known statically: isof is a constant (null stays false)
         same = value.type.kind == name or (
-            name in _NUMERIC_EDM and _NUMERIC_EDM[name] == value.type.kind
+            name in NUMERIC_EDM and NUMERIC_EDM[name] == value.type.kind
         )
         literal = n.Lit(same, BOOL_T)
         if not same:
             return n.Truth(literal)
         return n.Compare("ne", value, n.Lit(None, n.VType(n.NULL)))
 
+    def in_collection(self, expr: p.In, source: p.Path) -> n.Pred:
+        """``x in tags``: true when an item equals x (5.1.1.1.11), i.e. tags/any(v: v eq x)."""
+        variable = f"$in{len(self.variables)}"
+        item = p.Path((variable,), source.pos)
+        return self.lambda_(
+            p.Lambda(source, "any", variable, p.Binary("eq", item, expr.left, expr.pos), expr.pos)
+        )
+
     # ---- lambdas -------------------------------------------------------------------------------
 
     def lambda_(self, expr: p.Lambda) -> n.Pred:
+        navigation = self.collection_navigation(expr.source)
+        if navigation is not None:
+            return self.navigation_lambda(expr, navigation)
         source = self.path(expr.source, allow_collection=True)
         if not source.type.collection:
             raise self.error(
@@ -216,6 +221,32 @@ class Binder:
             del self.variables[expr.variable]
             self.lambda_depth -= 1
         return n.LambdaPred(expr.op, source, expr.variable, depth, body, element)
+
+    def collection_navigation(self, source: p.Path) -> Navigation | None:
+        """The collection-valued navigation property ``source`` names on the queried entity."""
+        if len(source.segments) != 1 or source.segments[0] in self.variables:
+            return None
+        struct = self.model.types[self.entity_set.type_name]
+        name = lookup(source.segments[0], struct.navigation)
+        if name is None or lookup(name, struct.properties) is not None:
+            return None
+        navigation = self.entity_set.navigation(name)
+        return navigation if navigation is not None and navigation.collection else None
+
+    def navigation_lambda(self, expr: p.Lambda, navigation: Navigation) -> n.Pred:
+        """any()/all() over related entities: the variable stands for a row of the target set."""
+        self.scopes.append(navigation.target)
+        scope = len(self.scopes) - 1
+        source = n.NavCollection(navigation.name, navigation.target, 0, scope)
+        element = n.VType(BY_NAME[navigation.target].type_name, structured=True)
+        if expr.variable is None or expr.body is None:
+            return n.LambdaPred("any", source, None, 0, None, element)
+        self.entity_variables[expr.variable] = scope
+        try:
+            body = self.predicate(expr.body)
+        finally:
+            del self.entity_variables[expr.variable]
+        return n.LambdaPred(expr.op, source, expr.variable, 0, body, element)
 
     # ---- values ------------------------------------------------------------------------------
 
@@ -259,7 +290,22 @@ class Binder:
                 result = n.DECIMAL
             else:
                 result = n.INT
+            zero = isinstance(right, n.Lit) and right.value == 0
+            if zero and (expr.op == "mod" or (expr.op == "div" and result != n.DOUBLE)):
+                # OData 5.1.1.2.5-6: integer and decimal div, and mod, by zero fail the request
+                hint = "" if expr.op == "mod" else " (divby gives INF instead)"
+                raise self.error(
+                    f"division by zero: '{expr.op}' needs a non-zero right operand{hint}",
+                    _pos(expr.right),
+                )
             return n.Arith(expr.op, left, right, n.VType(result))
+        if expr.op in ("add", "sub") and kinds <= {n.DATE, n.DURATION} and not left.type.json:
+            # 5.1.1.2.1-2: Date add/sub Duration is a Date (the day of midnight plus the
+            # duration), Date sub Date a Duration
+            if left.type.kind == n.DATE and right.type.kind == n.DURATION:
+                return n.Arith(expr.op, left, right, n.VType(n.DATE))
+            if expr.op == "sub" and left.type.kind == right.type.kind == n.DATE:
+                return n.Arith("sub", left, right, n.VType(n.DURATION))
         if expr.op in ("add", "sub") and kinds <= {n.DATETIME, n.DURATION}:
             if left.type.json or right.type.json:
                 raise self.error(
@@ -274,7 +320,7 @@ class Binder:
                 return n.Arith(expr.op, left, right, n.VType(n.DURATION))
         raise self.error(
             f"'{expr.op}' cannot combine {describe(left.type)} and {describe(right.type)}; "
-            "arithmetic needs numbers (or a date-time and a duration for add and sub)",
+            "arithmetic needs numbers (or a date-time or date and a duration for add and sub)",
             expr.pos,
         )
 
@@ -398,6 +444,9 @@ class Binder:
                 f"found a {expr.kind} literal",
                 expr.pos,
             )
+        if target.kind == n.DURATION and expr.kind == "string":
+            # 4.01: duration literals may omit the duration prefix (5.1.1.14.1)
+            expr = p.Literal("duration", expr.text, expr.pos)
         lit = self.literal(expr)
         kind = lit.type.kind
         if target.kind == n.DATETIME and kind == n.DATE:
@@ -442,6 +491,16 @@ class Binder:
         base: n.Value
         struct: StructuredType | None
         scope = 0
+        if first in self.entity_variables:
+            scope = self.entity_variables[first]
+            segments.pop(0)
+            if not segments:
+                raise self.error(
+                    f"'{first}' is an entity; name one of its properties, like {first}/id", pos
+                )
+            target_set = self.scopes[scope]
+            target_struct = self.model.types[BY_NAME[target_set].type_name]
+            return self._scoped_path(target_struct, target_set, scope, segments, pos)
         if first in self.variables:
             var = self.variables[first]
             segments.pop(0)
@@ -450,7 +509,7 @@ class Binder:
             if not var.type.structured:
                 raise self.error(f"'{first}' is a {var.type.kind}; it has no members", pos)
             return self.json_path(var, self.model.types[var.type.kind], segments, pos)
-        if first == "$it":
+        if first.lower() == "$it":
             segments.pop(0)
             if not segments:
                 raise self.error("$it alone is the whole entity; name a property after $it/", pos)
@@ -477,8 +536,8 @@ class Binder:
                     raise self.error(f"navigation '{nav_name}' is not served", pos)
                 if navigation.collection:
                     raise self.error(
-                        f"'{nav_name}' is a collection of entities; filtering through it is not "
-                        f"supported. Use $expand={nav_name}($filter=...) instead",
+                        f"'{nav_name}' is a collection of entities; test its members with "
+                        f"{nav_name}/any(x: x/...) or {nav_name}/all(x: x/...)",
                         pos,
                     )
                 if not segments:
@@ -525,17 +584,28 @@ class Binder:
         self, struct: StructuredType, set_name: str, scope: int, segments: list[str], pos: int
     ) -> n.Value:
         name = segments.pop(0)
+        guard: tuple[str, ...] | None = None
+        if "." in name:
+            target = self.resolve_type(name, struct, pos, primitive_ok=False)
+            if not segments:
+                raise self.error(
+                    f"a type cast to {target.name} must be followed by a property", pos
+                )
+            guard, struct = self.subtypes(target), target
+            name = segments.pop(0)
         prop_name = lookup(name, struct.properties)
         if prop_name is None:
             raise self._unknown(name, struct, pos)
         prop = struct.properties[prop_name]
         column = n.Prop(prop_name, self.column_type(prop), scope)
         if segments:
-            if prop.type.name not in self.model.types or prop.type.collection:
+            if prop.type.name not in self.model.types or prop.type.collection or guard:
                 raise self.error(f"'{prop_name}' is {prop.type}; it has no members", pos)
             return self.json_path(column, self.model.types[prop.type.name], segments, pos)
         if column.type.collection:
             raise self.error(f"'{prop_name}' is a collection; it cannot be compared", pos)
+        if guard is not None:
+            return n.Guarded(column, guard, column.type)
         return column
 
     def finish(self, value: n.Value, allow_collection: bool, expr: p.Path) -> n.Value:
@@ -647,105 +717,13 @@ class Binder:
             )
         if name in self.model.types:
             return n.VType(name, type_ref.collection, json=True, structured=True)
-        kind = _NUMERIC_EDM.get(name, name)
+        kind = NUMERIC_EDM.get(name, name)
         return n.VType(
             kind,
             type_ref.collection,
             json=json or type_ref.collection,
             nullable=nullable or type_ref.collection,
         )
-
-    # ---- functions ---------------------------------------------------------------------------
-
-    def call(self, expr: p.Call) -> n.Value:
-        name = lookup(expr.name, FUNCTIONS) or expr.name.lower()
-        if name not in FUNCTIONS:
-            if name in ("isof",):
-                raise self.error("isof() is a condition; use it directly in $filter", expr.pos)
-            if name == "cast":
-                return self.cast(expr)
-            raise self.error(
-                f"unknown function '{expr.name}'.{did_you_mean(expr.name, FUNCTIONS)} "
-                f"Functions: {', '.join(sorted(FUNCTIONS))}",
-                expr.pos,
-            )
-        signatures, result = FUNCTIONS[name]
-        args = tuple(self.value(arg) for arg in expr.args)
-        for signature in signatures:
-            if len(signature) != len(args):
-                continue
-            if all(_accepts(kind, arg.type) for kind, arg in zip(signature, args, strict=True)):
-                break
-        else:
-            shown = " or ".join(f"{name}({', '.join(sig)})" for sig in signatures)
-            got = ", ".join(describe(arg.type) for arg in args)
-            raise self.error(f"{name}() takes {shown}; got {name}({got})", expr.pos)
-        if name in ("matchesPattern",) and isinstance(args[1], n.Lit):
-            try:
-                re.compile(args[1].value)
-            except re.error as exc:
-                raise self.error(f"invalid regular expression: {exc}", _pos(expr.args[1])) from None
-        kind = result if result != "same" else args[0].type.kind
-        return n.Func(name, args, n.VType(kind))
-
-    def cast(self, expr: p.Call) -> n.Value:
-        if len(expr.args) == 2 and isinstance(expr.args[1], p.Path):
-            type_name = expr.args[1].segments[0]
-            value = self.value(expr.args[0])
-            if type_name == "Edm.String" and not value.type.structured:
-                return n.Func("cast_string", (value,), n.VType(n.STRING))
-            if type_name in _NUMERIC_EDM and value.type.kind in NUMERIC:
-                kind = _NUMERIC_EDM[type_name]
-                return n.Func("cast_" + kind.split(".")[1].lower(), (value,), n.VType(kind))
-        raise self.error(
-            "cast() is supported to Edm.String and numeric types here; use a type-cast "
-            "segment (e/microsoft.graph.security.userEvidence/...) for derived types",
-            expr.pos,
-        )
-
-
-#: name -> (accepted argument kinds per signature, result kind or "same")
-FUNCTIONS: Mapping[str, tuple[tuple[tuple[str, ...], ...], str]] = {
-    "contains": (((n.STRING, n.STRING),), n.BOOLEAN),
-    "startswith": (((n.STRING, n.STRING),), n.BOOLEAN),
-    "endswith": (((n.STRING, n.STRING),), n.BOOLEAN),
-    "length": (((n.STRING,),), n.INT),
-    "indexof": (((n.STRING, n.STRING),), n.INT),
-    "substring": (((n.STRING, n.INT), (n.STRING, n.INT, n.INT)), n.STRING),
-    "tolower": (((n.STRING,),), n.STRING),
-    "toupper": (((n.STRING,),), n.STRING),
-    "trim": (((n.STRING,),), n.STRING),
-    "concat": (((n.STRING, n.STRING),), n.STRING),
-    "matchesPattern": (((n.STRING, n.STRING),), n.BOOLEAN),
-    "year": (((n.DATETIME,), (n.DATE,)), n.INT),
-    "month": (((n.DATETIME,), (n.DATE,)), n.INT),
-    "day": (((n.DATETIME,), (n.DATE,)), n.INT),
-    "hour": (((n.DATETIME,), (n.TIME,)), n.INT),
-    "minute": (((n.DATETIME,), (n.TIME,)), n.INT),
-    "second": (((n.DATETIME,), (n.TIME,)), n.INT),
-    "fractionalseconds": (((n.DATETIME,), (n.TIME,)), n.DOUBLE),
-    "totaloffsetminutes": (((n.DATETIME,),), n.INT),
-    "date": (((n.DATETIME,),), n.DATE),
-    "time": (((n.DATETIME,),), n.TIME),
-    "now": (((),), n.DATETIME),
-    "mindatetime": (((),), n.DATETIME),
-    "maxdatetime": (((),), n.DATETIME),
-    "round": (((n.DOUBLE,), (n.DECIMAL,), (n.INT,)), "same"),
-    "floor": (((n.DOUBLE,), (n.DECIMAL,), (n.INT,)), "same"),
-    "ceiling": (((n.DOUBLE,), (n.DECIMAL,), (n.INT,)), "same"),
-}
-
-
-def _accepts(kind: str, vtype: n.VType) -> bool:
-    if vtype.collection or vtype.structured:
-        return False
-    if vtype.kind == n.NULL:
-        return True
-    if vtype.kind == kind:
-        return True
-    if kind == n.STRING and vtype.kind == n.GUID:
-        return False
-    return kind in (n.DOUBLE, n.DECIMAL) and vtype.kind == n.INT
 
 
 def day_number(text: str) -> int:
@@ -760,6 +738,22 @@ def time_ticks(text: str) -> int:
     hours, minutes, seconds = (int(part) for part in clock.split(":"))
     ticks = (hours * 3600 + minutes * 60 + seconds) * codec.TICKS_PER_SECOND
     return ticks + int(fraction[:7].ljust(7, "0") or 0)
+
+
+def _is_condition(expr: p.Expr) -> bool:
+    """Syntax that can only be a Boolean condition (not a value of a property or function)."""
+    match expr:
+        case p.Binary(op=op):
+            return op in p.COMPARISONS or op in ("and", "or", "has")
+        case p.Unary(op="not") | p.In() | p.Lambda():
+            return True
+        case p.Call(name=name):
+            return name.lower() == "isof"
+    return False
+
+
+def _is_it(expr: p.Expr) -> bool:
+    return isinstance(expr, p.Path) and len(expr.segments) == 1 and expr.segments[0] == "$it"
 
 
 def _pos(expr: p.Expr) -> int:

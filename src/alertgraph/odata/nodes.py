@@ -163,6 +163,15 @@ class Truth:
 
 
 @dataclass(frozen=True, slots=True)
+class Is:
+    """A condition compared with a Boolean literal (``severity has 'high' eq true``): true when
+    the condition evaluates to ``value``, false otherwise (null included)."""
+
+    operand: Pred
+    value: bool
+
+
+@dataclass(frozen=True, slots=True)
 class IsOf:
     """isof(): true when the value's runtime type is one of ``types``."""
 
@@ -171,9 +180,19 @@ class IsOf:
 
 
 @dataclass(frozen=True, slots=True)
+class NavCollection:
+    """The related entities of a collection-valued navigation property, bound to ``scope``."""
+
+    navigation: str
+    target: str  # entity set name
+    outer_scope: int
+    scope: int
+
+
+@dataclass(frozen=True, slots=True)
 class LambdaPred:
     op: str  # any | all
-    source: Prop | JsonPath | Var
+    source: Prop | JsonPath | Var | NavCollection
     variable: str | None
     depth: int
     body: Pred | None
@@ -181,4 +200,4 @@ class LambdaPred:
 
 
 Value = Lit | Prop | Var | JsonPath | Guarded | NavValue | Func | Arith
-Pred = Compare | Has | InList | Logic | Not | Truth | IsOf | LambdaPred
+Pred = Compare | Has | InList | Logic | Not | Truth | Is | IsOf | LambdaPred

@@ -8,6 +8,7 @@ Unknown, duplicated and disallowed options are rejected here.
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
@@ -23,7 +24,26 @@ class RawOptions:
     parts: tuple[tuple[str, str], ...]  # (canonical name or "", raw part) in request order
 
 
+_COLON = "(?::|%3[Aa])"
+#: a bare "+" that can only be a sign: the offset of a date-time (``2024-05-01T12:00+02:00``)
+#: or an exponent (``1e+5``); read as a space, either would be a syntax error
+_SIGN_PLUS = re.compile(
+    rf"(\d{{4}}-\d\d-\d\d[Tt]\d\d{_COLON}\d\d(?:{_COLON}\d\d(?:\.\d+)?)?)\+(\d\d{_COLON}\d\d)"
+    r"|(\d[eE])\+(\d)"
+)
+
+
+def _sign(match: re.Match[str]) -> str:
+    if match.group(1) is not None:
+        return f"{match.group(1)}%2B{match.group(2)}"
+    return f"{match.group(3)}%2B{match.group(4)}"
+
+
 def _decode(text: str, what: str) -> str:
+    """Percent-decode once. A bare ``+`` is a space (form encoding, what Graph's clients send)
+    except where only a sign makes sense: offsets like ``+02:00`` and exponents like ``1e+5``,
+    which the OData ABNF writes with a literal ``+``."""
+    text = _SIGN_PLUS.sub(_sign, text)
     try:
         decoded = unquote_plus(text, errors="strict")
     except UnicodeDecodeError:

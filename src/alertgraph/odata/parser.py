@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Literal as TypingLiteral
+from typing import assert_never
 
 from alertgraph.errors import ODataError
 
@@ -77,6 +78,7 @@ class In:
     left: Expr
     items: tuple[Expr, ...]
     pos: int
+    source: Path | None = None  # ``x in tags``: a collection-valued path instead of a list
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,9 +151,9 @@ _TOKEN_RES: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("date", re.compile(r"-?\d{4,}-\d{2}-\d{2}(?![\w:])")),
     ("time", re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?![\w:])")),
-    ("number", re.compile(r"\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")),
-    ("string", re.compile(r"'(?:[^']+|'')*'")),
-    ("typed", re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)'((?:[^']+|'')*)'")),
+    ("number", re.compile(r"\+?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")),
+    ("string", re.compile(r"'[^']*(?:''[^']*)*'")),
+    ("typed", re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)'([^']*(?:''[^']*)*)'")),
     ("name", re.compile(r"\$?[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*")),
     ("punct", re.compile(r"[(),:/\-*]")),
 ]
@@ -316,6 +318,16 @@ class Parser:
             token = self.next()
             self.count(token.pos)
             if op == "in":
+                if not self.at_punct("("):
+                    source = self.unary()
+                    if not isinstance(source, Path):
+                        raise self.error(
+                            "expected '(' to open the list after 'in', like x in ('a', 'b'), or a "
+                            "collection property, like 'a' in tags",
+                            _position(source),
+                        )
+                    left = self.tall(In(left, (), token.pos, source), left)
+                    continue
                 items = self.in_list()
                 node: Expr = In(left, items, token.pos)
                 self.set_height(node, 1 + max(map(self.height, (left, *items))), token.pos)
@@ -334,9 +346,21 @@ class Parser:
         self.enter(start.pos)
         items: list[Expr] = []
         if self.at_punct(")"):
-            raise self.error("the list after 'in' is empty; give at least one value")
+            self.next()  # OData 4.01 allows an empty list: nothing is in it
+            self.depth -= 1
+            return ()
         while True:
-            items.append(self.expression())
+            item = self.unary()
+            # the list holds literals (OData 4.01 listExpr: primitive literals only)
+            if not (
+                isinstance(item, Literal)
+                or (isinstance(item, Unary) and isinstance(item.operand, Literal))
+            ):
+                raise self.error(
+                    "the list after 'in' may hold only literal values, like ('a', 'b')",
+                    _position(item),
+                )
+            items.append(item)
             if self.at_punct(","):
                 self.next()
                 continue
@@ -425,7 +449,7 @@ class Parser:
             )
 
     def number(self, token: Token, *, negative: bool = False) -> Literal:
-        text = ("-" if negative else "") + token.text
+        text = ("-" if negative else "") + token.text.lstrip("+")
         pos = token.pos - (1 if negative else 0)
         self.check_length(text, pos)
         if "e" in text.lower():
@@ -466,6 +490,11 @@ class Parser:
         if token.text in ("INF", "NaN"):
             return Literal("double", token.text, token.pos)
         if self.at_punct("("):
+            if lowered in ("any", "all"):
+                raise self.error(
+                    f"{lowered}() must follow a collection, like tags/{lowered}(t: t eq 'x')",
+                    token.pos,
+                )
             return self.call(token)
         return self.path(token)
 
@@ -489,7 +518,8 @@ class Parser:
         while self.at_punct("/"):
             slash = self.next()
             segment = self.peek()
-            if segment is None or segment.kind != "name":
+            # no spaces inside a path: "a/ eq 1" is a missing name, not a property called "eq"
+            if segment is None or segment.kind != "name" or segment.pos != slash.pos + 1:
                 raise self.error("expected a property name after '/'", slash.pos + 1)
             self.next()
             lowered = segment.text.lower()
@@ -523,6 +553,10 @@ class Parser:
         self.expect_punct(")", f"to close {op}(")
         self.depth -= 1
         return self.tall(Lambda(source, op, variable.text, body, token.pos), body)
+
+
+def _position(expr: Expr) -> int:
+    return expr.pos
 
 
 def parse_expression(text: str, option: str = "$filter", limits: Limits | None = None) -> Expr:
@@ -657,3 +691,59 @@ def parse_expand(text: str, offset: int = 0, option: str = "$expand") -> tuple[E
                     )
         items.append(ExpandItem(path, pos, tuple(options)))
     return tuple(items)
+
+
+# ---- printing -----------------------------------------------------------------------------------
+
+
+def to_text(expr: Expr) -> str:
+    """Canonical text of a syntax tree that parses back to the same tree (binary operations are
+    parenthesized; runs of and/or are printed without recursing per term)."""
+    match expr:
+        case Literal():
+            return _literal_text(expr)
+        case Path():
+            return "/".join(expr.segments)
+        case Lambda():
+            source = "/".join(expr.source.segments)
+            if expr.variable is None or expr.body is None:
+                return f"{source}/{expr.op}()"
+            return f"{source}/{expr.op}({expr.variable}:{to_text(expr.body)})"
+        case Binary(op="and" | "or"):
+            operands: list[Expr] = []
+            node: Expr = expr
+            while isinstance(node, Binary) and node.op == expr.op:
+                operands.append(node.right)
+                node = node.left
+            operands.append(node)
+            return "(" + f" {expr.op} ".join(to_text(o) for o in reversed(operands)) + ")"
+        case Binary():
+            return f"({to_text(expr.left)} {expr.op} {to_text(expr.right)})"
+        case Unary(op="not"):
+            # parenthesized: "not" binds looser than comparisons, so "not(a) in (...)" would
+            # otherwise reparse as "not (a in (...))"
+            return f"(not({to_text(expr.operand)}))"
+        case Unary():
+            return f"-({to_text(expr.operand)})"
+        case In() if expr.source is not None:
+            return f"({to_text(expr.left)} in {to_text(expr.source)})"
+        case In():
+            items = ",".join(to_text(item) for item in expr.items)
+            return f"({to_text(expr.left)} in ({items}))"
+        case Call():
+            return f"{expr.name}({','.join(to_text(arg) for arg in expr.args)})"
+    assert_never(expr)
+
+
+def _literal_text(lit: Literal) -> str:
+    match lit.kind:
+        case "string":
+            return "'" + lit.text.replace("'", "''") + "'"
+        case "enum":
+            return f"{lit.type_name}'" + lit.text.replace("'", "''") + "'"
+        case "duration":
+            return f"duration'{lit.text}'"
+        case "binary":
+            return f"binary'{lit.text}'"
+        case _:
+            return lit.text

@@ -15,11 +15,14 @@ from alertgraph.endpoints import BY_NAME, EntitySet, Navigation
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
-from alertgraph.odata.bind import Binder, did_you_mean, lookup
+from alertgraph.odata.bind import Binder
+from alertgraph.odata.names import did_you_mean, lookup
 from alertgraph.odata.options import parse_bool, parse_int
 
 SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
 MAX_EXPAND_DEPTH = 3
+#: the largest $skip (an Int32, as in Graph's OData stack); larger offsets overflow the drivers
+MAX_SKIP = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +115,7 @@ def _bind(
             prefix + "$top", values["$top"], low=1 if not prefix else 0, high=entity_set.max_top
         )
     if "$skip" in values:
-        skip = parse_int(prefix + "$skip", values["$skip"], low=0, high=None)
+        skip = parse_int(prefix + "$skip", values["$skip"], low=0, high=MAX_SKIP)
     count = parse_bool(prefix + "$count", values["$count"]) if "$count" in values else False
     select = _select(entity_set, values["$select"], prefix) if "$select" in values else None
     expand: tuple[Expand, ...] = ()
@@ -141,7 +144,7 @@ def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, .
         if item.path == ("*",):
             return None
         first = item.path[0]
-        if "." in first:
+        if any("." in segment for segment in item.path):
             raise ODataError(
                 "type-cast segments in $select are not supported; select the property by name",
                 option=option,
@@ -163,10 +166,12 @@ def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, .
         path = [name]
         type_name = properties[name].type.name
         for segment in item.path[1:]:
+            # a member of a complex property, or of each item of a complex collection (the
+            # selectPath rule admits both)
             child = model.types.get(type_name)
-            if child is None or properties[name].type.collection:
+            if child is None:
                 raise ODataError(
-                    f"'{'/'.join(path)}' has no member '{segment}'",
+                    f"'{'/'.join(path)}' is {type_name}; it has no member '{segment}'",
                     option=option,
                     position=item.pos,
                 )
@@ -225,6 +230,7 @@ def _expand(
                 )
             chosen = [navigations[name]]
         nested: dict[str, str] = {}
+        offsets = {name: pos for name, _value, pos in item.options}
         for name, value, _pos in item.options:
             if name not in _NESTED_ALLOWED:
                 raise ODataError(
@@ -245,16 +251,29 @@ def _expand(
                 )
             seen.add(navigation.name)
             target = BY_NAME[navigation.target]
-            inner = _bind(
-                target,
-                nested,
-                strict,
-                limits,
-                depth=depth + 1,
-                prefix=f"{option}({navigation.name})/",
-            )
+            prefix_text = f"{option}({navigation.name})/"
+            try:
+                inner = _bind(target, nested, strict, limits, depth=depth + 1, prefix=prefix_text)
+            except ODataError as error:
+                raise _in_expand(error, option, prefix_text, offsets) from None
             result.append(Expand(navigation, inner))
     return tuple(result)
+
+
+def _in_expand(error: ODataError, option: str, prefix: str, offsets: dict[str, int]) -> ODataError:
+    """An error inside a nested option, re-positioned within the outer $expand value."""
+    inner_option = error.option or ""
+    if not inner_option.startswith(prefix):
+        return error
+    nested = inner_option[len(prefix) :]
+    name = nested.split("(", 1)[0]
+    position = None
+    if error.position is not None and name in offsets:
+        position = offsets[name] + error.position
+    navigation = prefix[len(option) + 1 : -2]
+    return ODataError(
+        f"in {name} of {navigation}: {error.detail}", option=option, position=position
+    )
 
 
 def check_scope_filter(query: Query) -> None:

@@ -21,7 +21,7 @@ from alertgraph import codec
 from alertgraph.edm import load_model
 from alertgraph.endpoints import BY_NAME, EntitySet
 from alertgraph.errors import NotFound, ODataError
-from alertgraph.odata import paging
+from alertgraph.odata import casemap, paging
 from alertgraph.odata.context import ReadContext
 from alertgraph.odata.options import RawOptions, split_query
 from alertgraph.odata.parser import Limits
@@ -71,12 +71,24 @@ def _renderer(ctx: ReadContext, query: Query, table: Any) -> Renderer:
     )
 
 
+#: A collection reached through a non-contained navigation: rows whose property equals a value
+#: (``security/incidents/{id}/alerts`` is alerts with ``incidentId`` = id).
+Link = tuple[str, Any]
+
+
 def _base_conditions(
-    ctx: ReadContext, query: Query, table: Any, renderer: Renderer, parent_key: str | None
+    ctx: ReadContext,
+    query: Query,
+    table: Any,
+    renderer: Renderer,
+    parent_key: str | None,
+    link: Link | None = None,
 ) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [table.c[TENANT] == ctx.tenant]
     if parent_key is not None and PARENT in table.c:
         conditions.append(table.c[PARENT] == parent_key)
+    if link is not None:
+        conditions.append(table.c[link[0]] == link[1])
     if query.filter is not None:
         conditions.append(renderer.where(query.filter))
     return conditions
@@ -145,18 +157,48 @@ def _regexp(pattern: str | None, value: str | None) -> bool | None:
     return None if compiled is None else compiled.search(value) is not None
 
 
+class _DivisionByZero(ArithmeticError):
+    pass
+
+
+def _nonzero(value: Any) -> Any:
+    if value == 0:
+        raise _DivisionByZero
+    return value
+
+
+#: Python functions SQLite statements may call (see Renderer.sqlite_functions)
+_SQLITE_FUNCTIONS: dict[str, tuple[int, Any]] = {
+    "odata_regexp": (2, _regexp),
+    "odata_lower": (1, casemap.lower),
+    "odata_upper": (1, casemap.upper),
+    "odata_nonzero": (1, _nonzero),
+}
+
+
 def _execute(conn: Connection, renderer: Renderer, statement: Any) -> Any:
-    if renderer.uses_regexp and not renderer.pg:
+    if renderer.sqlite_functions and not renderer.pg:
         raw = conn.connection.driver_connection
-        raw.create_function("odata_regexp", 2, _regexp, deterministic=True)  # type: ignore[union-attr]
+        for name in sorted(renderer.sqlite_functions):
+            arity, function = _SQLITE_FUNCTIONS[name]
+            raw.create_function(name, arity, function, deterministic=True)  # type: ignore[union-attr]
     try:
         return conn.execute(statement)
     except sa.exc.DataError as exc:
         message = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
-        raise ODataError(
-            f"the query could not be evaluated ({message}); check the arithmetic and "
-            "function arguments in $filter and $orderby"
-        ) from None
+        raise _evaluation_error(message) from None
+    except sa.exc.OperationalError as exc:
+        # a raising SQLite function: only odata_nonzero raises
+        if renderer.pg or "user-defined function raised exception" not in str(exc.orig):
+            raise
+        raise _evaluation_error("division by zero") from None
+
+
+def _evaluation_error(message: str) -> ODataError:
+    return ODataError(
+        f"the query could not be evaluated ({message}); check the arithmetic and "
+        "function arguments in $filter and $orderby (div and mod by zero fail, as OData requires)"
+    )
 
 
 # ---- public operations -----------------------------------------------------------------------
@@ -177,15 +219,20 @@ def _check_parent(
 
 
 def count_collection(
-    ctx: ReadContext, entity_set: EntitySet, raw_query: str, *, parent_key: str | None = None
+    ctx: ReadContext,
+    entity_set: EntitySet,
+    raw_query: str,
+    *,
+    parent_key: str | None = None,
+    link: Link | None = None,
 ) -> int:
     """Rows matching ``$filter`` (the ``/$count`` segment; $top and $skip do not apply)."""
     _options, query = prepare(ctx, entity_set, raw_query)
-    if entity_set.requires_scope_filter:
+    if entity_set.requires_scope_filter and link is None:
         check_scope_filter(query)
     table = TABLES[entity_set.name]
     renderer = _renderer(ctx, query, table)
-    conditions = _base_conditions(ctx, query, table, renderer, parent_key)
+    conditions = _base_conditions(ctx, query, table, renderer, parent_key, link)
     with ctx.store.engine.connect() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
         statement = sa.select(sa.func.count()).select_from(table).where(*conditions)
@@ -221,15 +268,25 @@ def get_entity(
 
 
 def list_collection(
-    ctx: ReadContext, entity_set: EntitySet, raw_query: str, *, parent_key: str | None = None
+    ctx: ReadContext,
+    entity_set: EntitySet,
+    raw_query: str,
+    *,
+    parent_key: str | None = None,
+    link: Link | None = None,
+    context_path: str | None = None,
 ) -> dict[str, Any]:
-    """The collection body: @odata.context, [@odata.count], value, [@odata.nextLink]."""
+    """The collection body: @odata.context, [@odata.count], value, [@odata.nextLink].
+
+    ``link`` and ``context_path`` serve collections reached through a navigation property: the
+    rows are restricted by the link, and context URL and next links use the addressed path.
+    """
     options, query = prepare(ctx, entity_set, raw_query)
-    if entity_set.requires_scope_filter:
+    if entity_set.requires_scope_filter and link is None:
         check_scope_filter(query)
     table = TABLES[entity_set.name]
     renderer = _renderer(ctx, query, table)
-    conditions = _base_conditions(ctx, query, table, renderer, parent_key)
+    conditions = _base_conditions(ctx, query, table, renderer, parent_key, link)
     keys = _sort_keys(query, renderer, table)
     pg = renderer.pg
     secret = b""
@@ -238,7 +295,7 @@ def list_collection(
     token = options.values.get("$skiptoken")
     if not entity_set.skip_paging:
         secret = paging.paging_secret(ctx.store)
-        binding = _binding(ctx, entity_set, parent_key, options)
+        binding = _binding(ctx, entity_set, parent_key, options, context_path)
         if token is not None:
             position = paging.decode(secret, binding, token)
     served = position.served if position is not None else 0
@@ -263,9 +320,12 @@ def list_collection(
     elif query.skip:
         statement = statement.offset(query.skip)
     statement = statement.order_by(*_order_by(keys, pg)).limit(page_size + 1)
-    body: dict[str, Any] = {
-        "@odata.context": context_url(ctx.service_root, entity_set, query, parent_key, entity=False)
-    }
+    context = context_url(ctx.service_root, entity_set, query, parent_key, entity=False)
+    if context_path is not None:
+        context = context.replace(
+            f"#{collection_path(entity_set, parent_key)}", f"#{context_path}", 1
+        )
+    body: dict[str, Any] = {"@odata.context": context}
     with ctx.store.engine.connect() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
         if query.count:
@@ -278,7 +338,8 @@ def list_collection(
             more = False
         body["value"] = _shape_rows(ctx, conn, entity_set, query, rows)
     if more and rows:
-        base = f"{ctx.service_root}/{collection_path(entity_set, parent_key)}"
+        path = context_path or collection_path(entity_set, parent_key)
+        base = f"{ctx.service_root}/{path}"
         if entity_set.skip_paging:
             next_skip = (query.skip or 0) + page_size
             parts = [raw for name, raw in options.parts if name != "$skip"]
@@ -294,12 +355,16 @@ def list_collection(
 
 
 def _binding(
-    ctx: ReadContext, entity_set: EntitySet, parent_key: str | None, options: RawOptions
+    ctx: ReadContext,
+    entity_set: EntitySet,
+    parent_key: str | None,
+    options: RawOptions,
+    context_path: str | None = None,
 ) -> str:
     """What a continuation token is bound to: tenant, collection and every other option."""
     shaped = sorted((k, v) for k, v in options.values.items() if k != "$skiptoken")
     digest = hashlib.sha256(repr(shaped).encode()).hexdigest()
-    return f"{ctx.tenant}\n{entity_set.name}\n{parent_key or ''}\n{digest}"
+    return f"{ctx.tenant}\n{entity_set.name}\n{parent_key or ''}\n{context_path or ''}\n{digest}"
 
 
 # ---- shaping with expansions -----------------------------------------------------------------

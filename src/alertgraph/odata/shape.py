@@ -60,8 +60,14 @@ def project(entity: dict[str, Any], select: tuple[tuple[str, ...], ...] | None) 
         if name not in tops:
             continue
         rests = tops[name]
-        if any(not rest for rest in rests) or not isinstance(value, dict):
+        if any(not rest for rest in rests):
             result[name] = value
-        else:
+        elif isinstance(value, dict):
             result[name] = project(value, tuple(rests))
+        elif isinstance(value, list):  # a complex collection: the members of each item
+            result[name] = [
+                project(item, tuple(rests)) if isinstance(item, dict) else item for item in value
+            ]
+        else:
+            result[name] = value
     return result

@@ -12,6 +12,7 @@ as "is true" (``positive``) or "is false" for the two-valued parts.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, assert_never
@@ -23,6 +24,7 @@ from sqlalchemy.sql.expression import FromClause
 from alertgraph import codec
 from alertgraph.edm import Model
 from alertgraph.endpoints import BY_NAME
+from alertgraph.odata import casemap
 from alertgraph.odata import nodes as n
 from alertgraph.store import TENANT, TYPE
 
@@ -58,7 +60,8 @@ class Renderer:
         self.tenant = tenant
         self.elements: dict[int, Any] = {}  # lambda depth -> element column of json_each(...)
         self.element_types: dict[int, n.VType] = {}
-        self.uses_regexp = False
+        #: Python functions this statement needs on SQLite (read.py registers them)
+        self.sqlite_functions: set[str] = set()
 
     # ---- predicates ---------------------------------------------------------------------------
 
@@ -78,9 +81,15 @@ class Renderer:
             case n.Compare():
                 return self.compare(pred.op, pred.left, pred.right, positive)
             case n.InList():
+                if not pred.items:  # nothing is in an empty list
+                    return sa.false() if positive else sa.true()
                 parts = [self.compare("eq", pred.left, item, positive) for item in pred.items]
                 if positive:
-                    simple = [i for i in pred.items if isinstance(i, n.Lit) and i.value is not None]
+                    simple = [
+                        i
+                        for i in pred.items
+                        if isinstance(i, n.Lit) and i.value is not None and not _is_nan(i)
+                    ]
                     if len(simple) == len(pred.items) and len(simple) > 1:
                         left = self.value(pred.left)
                         return left.in_([self.param(item.value, item.type) for item in simple])
@@ -95,9 +104,16 @@ class Renderer:
             case n.Truth():
                 value = self.value(pred.value)
                 if isinstance(pred.value, n.Lit):
+                    if pred.value.value is None:  # null is neither true nor false
+                        return sa.false()
                     truth = pred.value.value is True
                     return sa.true() if truth == positive else sa.false()
                 return value.is_(sa.true()) if positive else value.is_(sa.false())
+            case n.Is():
+                if positive:
+                    return self.pred(pred.operand, pred.value)
+                # two-valued: "not (P eq true)" holds when P is false or null
+                return sa.not_(sa.func.coalesce(self.pred(pred.operand, pred.value), sa.false()))
             case n.IsOf():
                 test = self.isof(pred)
                 return test if positive else sa.not_(sa.func.coalesce(test, sa.false()))
@@ -106,6 +122,11 @@ class Renderer:
         assert_never(pred)
 
     def compare(self, op: str, left: n.Value, right: n.Value, positive: bool) -> Expr:
+        if _is_nan(left) or _is_nan(right):
+            # NaN is not equal to anything, itself included, and orders with nothing (5.1.1.1.1);
+            # the engines disagree (PostgreSQL: NaN = NaN, SQLite: NaN is NULL), so decide here
+            truth = op == "ne"
+            return sa.true() if truth == positive else sa.false()
         left_null = isinstance(left, n.Lit) and left.value is None
         right_null = isinstance(right, n.Lit) and right.value is None
         if left_null or right_null:
@@ -216,6 +237,8 @@ class Renderer:
     # ---- lambdas --------------------------------------------------------------------------------
 
     def lambda_(self, pred: n.LambdaPred, positive: bool) -> Expr:
+        if isinstance(pred.source, n.NavCollection):
+            return self.navigation_lambda(pred, pred.source, positive)
         document, steps = self.collection_document(pred.source)
         primitive = not pred.element.structured
         elements = self.each(document, steps, primitive)
@@ -233,6 +256,33 @@ class Renderer:
             del self.elements[pred.depth]
             del self.element_types[pred.depth]
         exists = sa.exists(sa.select(sa.literal(1)).select_from(elements).where(condition))
+        if pred.op == "any":
+            return exists if positive else sa.not_(exists)
+        return sa.not_(exists) if positive else exists
+
+    def navigation_lambda(
+        self, pred: n.LambdaPred, source: n.NavCollection, positive: bool
+    ) -> Expr:
+        """any()/all() over related rows: EXISTS on the target table within the tenant."""
+        outer_set = BY_NAME[self.scope_sets[source.outer_scope]]
+        navigation = outer_set.navigation(source.navigation)
+        assert navigation is not None
+        from alertgraph.store import TABLES
+
+        target = TABLES[source.target].alias()
+        self.tables[source.scope] = target
+        outer = self.tables[source.outer_scope]
+        link = [
+            target.c[TENANT] == outer.c[TENANT],
+            target.c[navigation.remote] == outer.c[navigation.local],
+        ]
+        if pred.body is None:
+            condition: Expr = sa.true()
+        elif pred.op == "any":
+            condition = self.pred(pred.body, True)
+        else:
+            condition = sa.not_(sa.func.coalesce(self.pred(pred.body, True), sa.false()))
+        exists = sa.exists(sa.select(sa.literal(1)).select_from(target).where(*link, condition))
         if pred.op == "any":
             return exists if positive else sa.not_(exists)
         return sa.not_(exists) if positive else exists
@@ -398,6 +448,14 @@ class Renderer:
             return -left
         assert value.right is not None
         right = self.value(value.right)
+        if value.type.kind == n.DATE:
+            # day numbers: midnight plus the duration, back to its day (non-negative, so the
+            # truncating division floors)
+            day = sa.literal(TPD, sa.BigInteger)
+            moved = left * day + right if value.op == "add" else left * day - right
+            return _idiv(moved, TPD)
+        if value.left.type.kind == n.DATE and value.right.type.kind == n.DATE:
+            return (left - right) * sa.literal(TPD, sa.BigInteger)
         match value.op:
             case "add":
                 return left + right
@@ -405,19 +463,38 @@ class Renderer:
                 return left - right
             case "mul":
                 return left * right
-            case "div" | "divby" | "mod":
-                # division by zero is null here (SQLite's answer) rather than an error
-                safe = sa.case((right == 0, sa.null()), else_=right)
-                if value.op == "mod":
-                    if self.pg and value.type.kind != n.INT:
-                        return sa.func.mod(sa.cast(left, sa.Numeric), sa.cast(safe, sa.Numeric))
-                    return left.op("%", precedence=_MUL)(safe)
-                if value.op == "divby" or value.type.kind == n.DOUBLE:
-                    return sa.cast(left, sa.Float(53)) / sa.cast(safe, sa.Float(53))
+            case "mod":
+                # the remainder has the sign of the left operand; a zero divisor fails (5.1.1.2.6)
+                divisor = self.nonzero(right)
                 if value.type.kind == n.INT:
-                    return sa.cast(left.op("/", precedence=_MUL)(safe), sa.BigInteger)
-                return left / safe
+                    return left.op("%", precedence=_MUL)(divisor)
+                if self.pg:
+                    return sa.func.mod(sa.cast(left, sa.Numeric), sa.cast(divisor, sa.Numeric))
+                # SQLite's % truncates its operands to integers: compute x - y * trunc(x / y)
+                return left - divisor * sa.cast(left / divisor, sa.BigInteger)
+            case "div" if value.type.kind in (n.INT, n.DECIMAL):
+                # integer (truncating) and decimal division: a zero divisor fails (5.1.1.2.5)
+                divisor = self.nonzero(right)
+                if value.type.kind == n.INT:
+                    return sa.cast(left.op("/", precedence=_MUL)(divisor), sa.BigInteger)
+                return left / divisor
+            case "div" | "divby":
+                # floating division: x / 0 is INF or -INF, and 0 / 0 is NaN, kept as null
+                quotient = sa.cast(left, sa.Float(53)) / sa.cast(right, sa.Float(53))
+                infinity = sa.literal(math.inf, sa.Float(53))
+                return sa.case(
+                    (right == 0, sa.case((left > 0, infinity), (left < 0, -infinity))),
+                    else_=quotient,
+                )
         raise AssertionError(value.op)  # pragma: no cover
+
+    def nonzero(self, divisor: Expr) -> Expr:
+        """The divisor, failing the statement when it is zero: PostgreSQL raises by itself,
+        SQLite would yield null, so it goes through a function that raises."""
+        if self.pg:
+            return divisor
+        self.sqlite_functions.add("odata_nonzero")
+        return sa.func.odata_nonzero(divisor)
 
     def constant_time(self, name: str) -> int:
         return {"now": self.now, "mindatetime": codec.MIN_TICKS, "maxdatetime": codec.MAX_TICKS}[
@@ -444,6 +521,11 @@ class Renderer:
                 )
             case "length":
                 return sa.func.length(args[0])
+            case "length_collection":
+                if pg:
+                    array = sa.case((sa.func.jsonb_typeof(args[0]) == "array", args[0]))
+                    return sa.func.jsonb_array_length(array)
+                return sa.func.json_array_length(args[0])
             case "indexof":
                 position = sa.func.strpos(*args) if pg else sa.func.instr(*args)
                 return position - 1
@@ -453,21 +535,29 @@ class Renderer:
                     length = sa.cast(self.greatest(args[2], 0), sa.Integer)
                     return sa.func.substr(args[0], start, length)
                 return sa.func.substr(args[0], start)
-            case "tolower":
-                return sa.func.lower(self.c_text(args[0]))
-            case "toupper":
-                return sa.func.upper(self.c_text(args[0]))
+            case "tolower" | "toupper":
+                return self.case_map(args[0], upper=name == "toupper")
             case "trim":
-                return sa.func.trim(args[0])
+                # Unicode whitespace (5.1.1.7.4), not only the space both engines trim by default
+                spaces = sa.literal(_WHITESPACE, sa.Text)
+                return sa.func.btrim(args[0], spaces) if pg else sa.func.trim(args[0], spaces)
             case "concat":
                 return self.c_text(args[0]).concat(args[1])
             case "matchesPattern":
                 if pg:
                     return args[0].op("~", is_comparison=True)(args[1])
-                self.uses_regexp = True
+                self.sqlite_functions.add("odata_regexp")
                 return sa.func.odata_regexp(args[1], args[0])
             case "cast_string":
                 return sa.cast(args[0], sa.Text)
+            case "cast_bool_string":
+                return sa.case((args[0].is_(sa.true()), "true"), (args[0].is_(sa.false()), "false"))
+            case "cast_enum_string":
+                source = value.args[0].type
+                if source.json:  # member names are stored inside JSON
+                    return args[0]
+                members = self.model.enums[source.kind].members
+                return sa.case({number: name for name, number in members.items()}, value=args[0])
             case "cast_int64":
                 return sa.cast(args[0], sa.BigInteger)
             case "cast_double" | "cast_decimal":
@@ -478,6 +568,16 @@ class Renderer:
                 # values are stored in UTC: the offset of every instant is 0
                 return sa.case((args[0].is_(None), sa.null()), else_=sa.literal(0, sa.BigInteger))
         return self.date_part(name, args[0], value.args[0].type)
+
+    def case_map(self, arg: Expr, *, upper: bool) -> Expr:
+        """Unicode simple case mapping, the same table on both engines (see casemap.py)."""
+        if self.pg:
+            sources, targets = casemap.table(upper)
+            return sa.func.translate(
+                self.c_text(arg), sa.literal(sources, sa.Text), sa.literal(targets, sa.Text)
+            )
+        self.sqlite_functions.add("odata_upper" if upper else "odata_lower")
+        return sa.func.odata_upper(arg) if upper else sa.func.odata_lower(arg)
 
     def c_text(self, expr: Expr) -> Expr:
         return expr.collate("C") if self.pg else expr
@@ -593,6 +693,17 @@ def _flatten(pred: n.Logic) -> list[n.Pred]:
         else:
             result.append(node)
     return result
+
+
+#: the Unicode White_Space characters trim() removes
+_WHITESPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+
+
+def _is_nan(value: n.Value) -> bool:
+    return isinstance(value, n.Lit) and isinstance(value.value, float) and math.isnan(value.value)
 
 
 def _nullable(value: n.Value) -> bool:

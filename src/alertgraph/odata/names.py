@@ -1,0 +1,36 @@
+"""Name lookup, hints and type descriptions shared by the binder modules (bind.py, functions.py)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from alertgraph.edm import INTEGER_TYPES
+from alertgraph.odata import nodes as n
+
+NUMERIC = frozenset({n.INT, n.DECIMAL, n.DOUBLE})
+NUMERIC_EDM = dict.fromkeys(INTEGER_TYPES, n.INT) | {
+    "Edm.Double": n.DOUBLE,
+    "Edm.Single": n.DOUBLE,
+    "Edm.Decimal": n.DECIMAL,
+}
+
+
+def lookup(name: str, choices: Iterable[str]) -> str | None:
+    """Case-insensitive name lookup where an exact-case match wins (Graph's behaviour)."""
+    names = list(choices)
+    if name in names:
+        return name
+    lowered = name.lower()
+    found = [choice for choice in names if choice.lower() == lowered]
+    return found[0] if len(found) == 1 else None
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def describe(vtype: n.VType) -> str:
+    base = vtype.kind if vtype.kind != n.NULL else "null"
+    return f"Collection({base})" if vtype.collection else base
