@@ -166,7 +166,8 @@ def test_keyset_paging_crosses_null_sort_keys_in_both_directions(client, store, 
     newest = _walk(client, headers, base)
     assert len({a["id"] for a in newest}) == len(newest) == 140
     stamps = [a["createdDateTime"] for a in newest]
-    assert stamps[90:] == [None] * 50 and None not in stamps[:90]
+    assert stamps[90:] == [None] * 50
+    assert None not in stamps[:90]
     assert stamps[:90] == sorted(stamps[:90], reverse=True)
     oldest = _walk(client, headers, f"{base}?$orderby=createdDateTime asc")
     assert len({a["id"] for a in oldest}) == len(oldest) == 140
