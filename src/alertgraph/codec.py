@@ -251,6 +251,9 @@ class Codec:
         self._json_converters: dict[tuple[str, bool], Converter] = {}
         self._members: dict[str, dict[str, tuple[bool, Converter]]] = {}  # (required, convert)
         self._subtypes: dict[str, dict[str, StructuredType | None]] = {}
+        self._readers: dict[tuple[str, bool, bool], Reader] = {}
+        self._column_readers: dict[tuple[str, bool, bool], Reader] = {}
+        self._plans: dict[tuple[str, bool], list[tuple[str, Reader | None, bool]]] = {}
 
     # JSON → storage -----------------------------------------------------------------------
 
@@ -531,56 +534,126 @@ class Codec:
     # storage → JSON -----------------------------------------------------------------------
 
     def from_column(self, type_ref: TypeRef, value: Any, evolvable: bool = True) -> Any:
-        if value is None:
-            return [] if type_ref.collection else None
-        if type_ref.collection:
-            return self.from_json_value(type_ref, value, evolvable)
+        return self.column_reader(type_ref, evolvable)(value)
+
+    def column_reader(self, type_ref: TypeRef, evolvable: bool) -> Reader:
+        """The function ``from_column`` applies for ``type_ref`` (for callers in a hot loop)."""
+        key = (type_ref.name, type_ref.collection, evolvable)
+        read = self._column_readers.get(key)
+        if read is None:
+            read = self._column_readers[key] = self._compile_column_reader(type_ref, evolvable)
+        return read
+
+    def _compile_column_reader(self, type_ref: TypeRef, evolvable: bool) -> Reader:
         name = type_ref.name
+        if type_ref.collection or name in self.model.types:
+            nested = self.reader(type_ref, evolvable)
+            if type_ref.collection:
+                return lambda value: [] if value is None else nested(value)
+            return lambda value: None if value is None else nested(value)
         if name == "Edm.DateTimeOffset":
-            return format_datetime(int(value))
+            return lambda value: None if value is None else format_datetime(int(value))
         if name == "Edm.Duration":
-            return format_duration(int(value))
+            return lambda value: None if value is None else format_duration(int(value))
         if name in self.model.enums:
-            return self.enum_text(name, int(value), evolvable)
-        if name in self.model.types:
-            return self.from_json_value(type_ref, value, evolvable)
-        return value
+            enum_text = self.enum_text
+            return lambda value: None if value is None else enum_text(name, int(value), evolvable)
+        return _same
 
     def from_json_value(self, type_ref: TypeRef, value: Any, evolvable: bool = True) -> Any:
-        if value is None:
-            return None
+        return self.reader(type_ref, evolvable)(value)
+
+    def reader(self, type_ref: TypeRef, evolvable: bool) -> Reader:
+        """The function ``from_json_value`` applies for ``type_ref`` (compiled once per type).
+
+        Reading a page of alerts converts thousands of nested evidence values; resolving type
+        names and calling into the general function for every plain string dominated its profile.
+        """
+        key = (type_ref.name, type_ref.collection, evolvable)
+        read = self._readers.get(key)
+        if read is None:
+            read = self._readers[key] = self._compile_reader(type_ref, evolvable)
+        return read
+
+    def _compile_reader(self, type_ref: TypeRef, evolvable: bool) -> Reader:
         if type_ref.collection:
-            item_type = TypeRef(type_ref.name)
-            return [self.from_json_value(item_type, item, evolvable) for item in value]
+            item = self.reader(TypeRef(type_ref.name), evolvable)
+            if item is _same:
+                return _read_plain_list
+
+            def read_list(value: Any) -> Any:
+                return None if value is None else [item(each) for each in value]
+
+            return read_list
         name = type_ref.name
         if name == "Edm.DateTimeOffset":
-            return format_datetime(parse_datetime(value)) if isinstance(value, str) else value
+            return _read_datetime
         enum = self.model.enums.get(name)
         if enum is not None:
-            if not evolvable and value in enum.evolvable_members:
-                return "unknownFutureValue"
-            return value
+            if evolvable:
+                return _same
+            hidden = enum.evolvable_members
+
+            def read_enum(value: Any) -> Any:
+                return "unknownFutureValue" if value is not None and value in hidden else value
+
+            return read_enum
         struct = self.model.types.get(name)
-        if struct is None or not isinstance(value, dict):
-            return value
-        actual = struct
-        odata_type = value.get("@odata.type")
-        if isinstance(odata_type, str):
-            actual = self.model.types.get(odata_type.lstrip("#"), struct)
-        result: dict[str, Any] = {}
-        if "@odata.type" in value:
-            result["@odata.type"] = value["@odata.type"]
-        for key, prop in actual.properties.items():
-            result[key] = (
-                self.from_json_value(prop.type, value.get(key), evolvable)
-                if (key in value)
-                else ([] if prop.type.collection else None)
-            )
-        if actual.open:
-            for key, item in value.items():
-                if key not in result:
-                    result[key] = item
-        return result
+        if struct is None:
+            return _same
+        types = self.model.types
+
+        def read_struct(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return value
+            actual = struct
+            odata_type = value.get("@odata.type")
+            if isinstance(odata_type, str):
+                actual = types.get(odata_type.lstrip("#"), struct)
+            result: dict[str, Any] = {}
+            if "@odata.type" in value:
+                result["@odata.type"] = value["@odata.type"]
+            for key, read, collection in self._struct_plan(actual, evolvable):
+                if key in value:
+                    result[key] = value[key] if read is None else read(value[key])
+                else:
+                    result[key] = [] if collection else None
+            if actual.open:
+                for key, item in value.items():
+                    if key not in result:
+                        result[key] = item
+            return result
+
+        return read_struct
+
+    def _struct_plan(
+        self, struct: StructuredType, evolvable: bool
+    ) -> list[tuple[str, Reader | None, bool]]:
+        """Per property: its name, its reader (None when values pass unchanged), collection."""
+        key = (struct.name, evolvable)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = []
+            for name, prop in struct.properties.items():
+                read = self.reader(prop.type, evolvable)
+                plan.append((name, None if read is _same else read, prop.type.collection))
+            self._plans[key] = plan
+        return plan
+
+
+Reader = Callable[[Any], Any]
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _read_plain_list(value: Any) -> Any:
+    return None if value is None else list(value)
+
+
+def _read_datetime(value: Any) -> Any:
+    return format_datetime(parse_datetime(value)) if isinstance(value, str) else value
 
 
 def _json_kind(value: Any) -> str:

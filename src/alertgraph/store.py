@@ -38,7 +38,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 
-from alertgraph.codec import Codec, Converter, Problem, ValueProblem
+from alertgraph.codec import Codec, Converter, Problem, Reader, ValueProblem
 from alertgraph.edm import Model, Property, StructuredType, TypeRef, load_model
 from alertgraph.endpoints import BY_NAME, ENTITY_SETS, EntitySet
 
@@ -104,8 +104,29 @@ def build_tables(model: Model, metadata: MetaData) -> dict[str, Table]:
                 else:
                     expressions.append(table.c[column_name])
             Index(f"ix_{entity_set.table}_{number}", *expressions)
+        _default_order_index(entity_set, table)
         tables[entity_set.name] = table
     return tables
+
+
+def _default_order_index(entity_set: EntitySet, table: Table) -> None:
+    """On PostgreSQL, an index in exactly the set's default order, nulls placed as we sort them.
+
+    alertgraph sorts nulls first ascending and last descending (SQLite's rule, which PostgreSQL is
+    told with NULLS FIRST/LAST). A plain PostgreSQL index puts nulls the other way round, so it
+    could not give the default listing its order and every page sorted all of the tenant's rows
+    (150 ms at 100,000 alerts). SQLite's own indexes already match.
+    """
+    if entity_set.default_order == (("id", False),):
+        return  # the primary key is the order
+    expressions: list[Any] = [table.c[TENANT]]
+    for name, descending in entity_set.default_order:
+        column = table.c[name]
+        if not column.nullable:
+            expressions.append(column.desc() if descending else column)
+        else:
+            expressions.append(column.desc().nulls_last() if descending else column.nulls_first())
+    Index(f"ix_{entity_set.table}_order", *expressions).ddl_if(dialect="postgresql")
 
 
 METADATA = MetaData()
@@ -187,6 +208,7 @@ class Store:
         self._column_plans: dict[str, dict[str, tuple[bool, Converter]]] = {}
         self.tables = TABLES
         self.metadata = METADATA
+        self._json_plans: dict[tuple[str, bool], list[tuple[str, Reader]]] = {}
 
     @classmethod
     def open(cls, url: str, *, create: bool = True) -> Store:
@@ -348,10 +370,19 @@ class Store:
         elif entity_set.type_name.startswith("microsoft.graph.security."):
             # The security examples type every alert and incident; harmless and what SDKs expect.
             result["@odata.type"] = "#" + actual.name
-        codec = self.codec
-        for name, prop in actual.properties.items():
-            result[name] = codec.from_column(prop.type, row.get(name), evolvable)
+        for name, read in self._json_plan(actual.name, evolvable):
+            result[name] = read(row.get(name))
         return result
+
+    def _json_plan(self, type_name: str, evolvable: bool) -> list[tuple[str, Reader]]:
+        """Each property of the runtime type with its column reader (built once per type)."""
+        key = (type_name, evolvable)
+        plan = self._json_plans.get(key)
+        if plan is None:
+            properties = self.model.types[type_name].properties.items()
+            plan = [(name, self.codec.column_reader(p.type, evolvable)) for name, p in properties]
+            self._json_plans[key] = plan
+        return plan
 
 
 def _join(where: str, key: str) -> str:

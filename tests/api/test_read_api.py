@@ -144,3 +144,32 @@ def test_count_segment_is_plain_text(client, store, headers) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     assert response.text == "1"
+
+
+def _walk(client, headers, url: str) -> list[dict]:
+    items: list[dict] = []
+    while url:
+        body = client.get(url, headers=headers).json()
+        items += body["value"]
+        url = body.get("@odata.nextLink")
+    return items
+
+
+def test_keyset_paging_crosses_null_sort_keys_in_both_directions(client, store, headers) -> None:
+    records = [
+        alert(f"n{n:03d}", createdDateTime=f"2024-05-01T10:{n % 50:02d}:00Z") for n in range(90)
+    ]
+    for n in range(90, 140):  # no createdDateTime: nulls sort last descending, first ascending
+        records.append(alert(f"n{n:03d}", createdDateTime=None))
+    insert(store, "alerts_v2", records)
+    base = "http://testserver/beta/security/alerts_v2"
+    newest = _walk(client, headers, base)
+    assert len({a["id"] for a in newest}) == len(newest) == 140
+    stamps = [a["createdDateTime"] for a in newest]
+    assert stamps[90:] == [None] * 50
+    assert None not in stamps[:90]
+    assert stamps[:90] == sorted(stamps[:90], reverse=True)
+    oldest = _walk(client, headers, f"{base}?$orderby=createdDateTime asc")
+    assert len({a["id"] for a in oldest}) == len(oldest) == 140
+    assert [a["createdDateTime"] for a in oldest][:50] == [None] * 50
+    assert [a["id"] for a in oldest[:50]] == sorted(a["id"] for a in oldest[:50])

@@ -142,6 +142,34 @@ def _after(keys: Sequence[SortKey], values: Sequence[Any]) -> ColumnElement[bool
     return after
 
 
+def _nullable_key(key: SortKey) -> bool:
+    return not (isinstance(key.expr, sa.Column) and not key.expr.nullable)
+
+
+def _seek_segments(
+    keys: Sequence[SortKey], values: Sequence[Any]
+) -> tuple[ColumnElement[bool], ...]:
+    """The rows after a keyset position, as disjoint conditions to read one after the other.
+
+    ``_after`` alone is correct, but its ``OR ... IS NULL`` keeps both engines from seeking the
+    index. Each segment here bounds the first key by a plain range (or an IS NULL test), so a page
+    deep in the collection costs what the first page costs; null values of the first key, which
+    sort last descending and first ascending, are read as a segment of their own.
+    """
+    first, value = keys[0], values[0]
+    after = _after(keys, values)
+    expr = first.expr
+    if value is None:
+        if first.descending or not _nullable_key(first):
+            return (sa.and_(expr.is_(None), after),)  # nulls last: only nulls remain
+        return (sa.and_(expr.is_(None), after), expr.is_not(None))
+    literal = sa.literal(value, expr.type) if not isinstance(value, bool) else sa.literal(value)
+    bounded = sa.and_(expr <= literal if first.descending else expr >= literal, after)
+    if first.descending and _nullable_key(first):
+        return (bounded, expr.is_(None))
+    return (bounded,)
+
+
 @functools.lru_cache(maxsize=256)
 def _pattern(text: str) -> re.Pattern[str] | None:
     try:
@@ -312,14 +340,15 @@ def list_collection(
             else:
                 page_size = query.top
     labels = [key.expr.label(f"_k{index}") for index, key in enumerate(keys)]
-    statement = sa.select(table, *labels).where(*conditions)
+    select = sa.select(table, *labels).where(*conditions)
+    segments: list[ColumnElement[bool] | None] = [None]
     if position is not None:
         if len(position.keys) != len(keys):
             raise ODataError("the $skiptoken does not match this query", option="$skiptoken")
-        statement = statement.where(_after(keys, position.keys))
+        segments = list(_seek_segments(keys, position.keys))
     elif query.skip:
-        statement = statement.offset(query.skip)
-    statement = statement.order_by(*_order_by(keys, pg)).limit(page_size + 1)
+        select = select.offset(query.skip)
+    order = _order_by(keys, pg)
     context = context_url(ctx.service_root, entity_set, query, parent_key, entity=False)
     if context_path is not None:
         context = context.replace(
@@ -331,7 +360,14 @@ def list_collection(
         if query.count:
             count_statement = sa.select(sa.func.count()).select_from(table).where(*conditions)
             body["@odata.count"] = int(_execute(conn, renderer, count_statement).scalar_one())
-        rows = list(_execute(conn, renderer, statement).mappings()) if page_size > 0 else []
+        rows: list[Any] = []
+        for segment in segments if page_size > 0 else []:
+            wanted = page_size + 1 - len(rows)
+            if wanted <= 0:
+                break
+            statement = select if segment is None else select.where(segment)
+            statement = statement.order_by(*order).limit(wanted)
+            rows.extend(_execute(conn, renderer, statement).mappings())
         more = len(rows) > page_size
         rows = rows[:page_size]
         if remaining is not None and served + len(rows) >= (query.top or 0):
