@@ -334,7 +334,8 @@ def import_command(file: Path, into: str, database_url: str | None, tenant: str 
             raise click.ClickException(str(exc)) from None
         progress.update(task, total=1, completed=1)
     written = ", ".join(f"{count} {name}" for name, count in result.counts.items())
-    click.echo(f"Imported {result.records} records into {result.into} ({written}).")
+    records = "1 record" if result.records == 1 else f"{result.records} records"
+    click.echo(f"Imported {records} into {result.into} ({written}).")
 
 
 if __name__ == "__main__":
