@@ -23,9 +23,15 @@ from starlette.routing import Route
 from alertgraph.api import handler_for
 from alertgraph.auth import Authenticator, AuthSettings
 from alertgraph.context import Call, Reply
-from alertgraph.errors import BadRequest, GraphError, PayloadTooLarge, UnsupportedMediaType
+from alertgraph.errors import (
+    BadRequest,
+    GraphError,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from alertgraph.oidc import auth_routes
-from alertgraph.resolve import resolve
+from alertgraph.resolve import VERSIONS, resolve
 from alertgraph.settings import Settings
 from alertgraph.store import Store
 
@@ -97,12 +103,31 @@ async def _serve(
 ) -> tuple[Reply, Call | None]:
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     raw_path = raw_path.split("?", 1)[0]
-    target = resolve(raw_path)
-    handler = handler_for(target, request.method)
+    credentials = request.headers.getlist("authorization")
+    if len(credentials) > 1:
+        # proxies differ on which of two headers counts; trust neither
+        logging.getLogger("alertgraph.auth").info(
+            "authentication failed: %d Authorization headers (request %s)",
+            len(credentials),
+            request_id,
+        )
+        raise Unauthorized("Send one Authorization header, not several.", error="invalid_request")
+    authorization = credentials[0] if credentials else None
+    try:
+        target = resolve(raw_path)
+        handler = handler_for(target, request.method)
+    except GraphError:
+        # Under a service root, whether a path or method exists is not told without a valid
+        # token: 401 first. Paths outside /beta and /v1.0 (a browser's /favicon.ico) stay 404.
+        if raw_path.lstrip("/").split("/", 1)[0] in VERSIONS:
+            await run_in_threadpool(
+                authenticator.authenticate, authorization, request_id=request_id
+            )
+        raise
     if target.kind == "metadata":  # anonymous, as on Graph
         return metadata_reply(store), None
     principal = await run_in_threadpool(
-        authenticator.authenticate, request.headers.get("authorization"), request_id=request_id
+        authenticator.authenticate, authorization, request_id=request_id
     )
     body = await _read_body(request, settings)
     base = str(request.base_url).rstrip("/")
