@@ -85,3 +85,121 @@ def bearer(token: str) -> dict[str, str]:
 
 
 ROLE = ROLE_TEMPLATE_IDS
+
+
+# ---- data: every entity set, with the same ids in each tenant ---------------------------------
+
+PIM_KEY = "DirectoryRole_shared_StaleSignInAlert"
+PIM_SCOPE = {"scopeId": "/", "scopeType": "DirectoryRole"}
+PIM_FILTER = "$filter=scopeId eq '/' and scopeType eq 'DirectoryRole'"
+
+
+def incident_record(incident_id: str, tag: str, **overrides: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": incident_id,
+        "displayName": f"{tag} incident {incident_id}",
+        "severity": "medium",
+        "status": "active",
+        "createdDateTime": "2024-05-01T12:00:00Z",
+        "lastUpdateDateTime": "2024-05-01T12:00:00Z",
+        "customTags": [tag],
+        "comments": [],
+    }
+    record.update(overrides)
+    return record
+
+
+def partner_record(alert_id: str, tag: str) -> dict[str, Any]:
+    return {
+        "id": alert_id,
+        "alertType": "usageAnomalyDetection",
+        "confidenceLevel": "high",
+        "customerTenantId": "c1",
+        "detectedDateTime": "2024-05-01T00:00:00Z",
+        "displayName": f"{tag} partner alert",
+        "severity": "high",
+        "status": "active",
+        "subscriptionId": "s1",
+        "isTest": False,
+        "activityLogs": [],
+    }
+
+
+def seed_tenant(store: Store, tenant: str, tag: str, *, own: str) -> None:
+    """Shared ids (alerts a1, a2 in incident 100; incident 100; partner p1; the PIM alert
+    PIM_KEY with incidents i-1, i-2) plus ids only this tenant has (alert ``own``-alert in
+    incident ``own``-incident, which is a number)."""
+    from tests.api.conftest import alert, insert
+
+    insert(
+        store,
+        "incidents",
+        [incident_record("100", tag), incident_record(own, tag)],
+        tenant=tenant,
+    )
+    insert(
+        store,
+        "alerts_v2",
+        [
+            alert("a1", incidentId="100", title=f"{tag} a1"),
+            alert("a2", incidentId="100", title=f"{tag} a2"),
+            alert(f"{tag}-only", incidentId=own, title=f"{tag} only"),
+        ],
+        tenant=tenant,
+    )
+    insert(
+        store,
+        "partner_alerts",
+        [partner_record("p1", tag), partner_record(f"{tag}-p", tag)],
+        tenant=tenant,
+    )
+    insert(
+        store,
+        "pim_definitions",
+        [{"id": PIM_KEY, "displayName": f"{tag} def", **PIM_SCOPE, "isRemediatable": True}],
+        tenant=tenant,
+    )
+    insert(
+        store,
+        "pim_configurations",
+        [
+            {
+                "@odata.type": "#microsoft.graph.staleSignInAlertConfiguration",
+                "id": PIM_KEY,
+                "alertDefinitionId": PIM_KEY,
+                "isEnabled": True,
+                "duration": "P30D",
+                **PIM_SCOPE,
+            }
+        ],
+        tenant=tenant,
+    )
+    own_pim = f"DirectoryRole_{tag}_StaleSignInAlert"
+    insert(
+        store,
+        "pim_alerts",
+        [
+            {
+                "id": key,
+                "alertDefinitionId": PIM_KEY,
+                "isActive": True,
+                "incidentCount": 2,
+                **PIM_SCOPE,
+                "lastModifiedDateTime": "2024-05-01T00:00:00Z",
+                "lastScannedDateTime": "2024-05-01T00:00:00Z",
+            }
+            for key in (PIM_KEY, own_pim)
+        ],
+        tenant=tenant,
+    )
+    for key in (PIM_KEY, own_pim):
+        insert(
+            store,
+            "pim_incidents",
+            [
+                {"@odata.type": "#microsoft.graph.staleSignInAlertIncident", "id": name}
+                for name in ("i-1", "i-2", f"{tag}-i")
+            ],
+            tenant=tenant,
+            parent=key,
+        )
