@@ -129,7 +129,12 @@ async def _serve(
     principal = await run_in_threadpool(
         authenticator.authenticate, authorization, request_id=request_id
     )
+    raw_query = request.scope.get("query_string", b"").decode("latin-1")
+    if "%00" in raw_path or "%00" in raw_query:
+        # PostgreSQL text can't hold NUL: refuse it here rather than fail in the database
+        raise BadRequest("The URL contains an encoded NUL character (%00); ids and values can't.")
     body = await _read_body(request, settings)
+    _refuse_nul(body)
     base = str(request.base_url).rstrip("/")
     call = Call(
         store=store,
@@ -138,7 +143,7 @@ async def _serve(
         target=target,
         request_id=request_id,
         service_root=f"{base}/{target.version}",
-        raw_query=request.scope.get("query_string", b"").decode("latin-1"),
+        raw_query=raw_query,
         evolvable=PREFER_EVOLVABLE in request.headers.get("prefer", "").lower(),
         body=body,
     )
@@ -185,6 +190,23 @@ async def _read_body(request: Request, settings: Settings) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+
+
+def _refuse_nul(body: Any) -> None:
+    """400 for a NUL character anywhere in a JSON body (names or values): no column can store it.
+
+    Iterative, since orjson accepts nesting deeper than Python's recursion limit.
+    """
+    pending: list[tuple[Any, str]] = [(body, "")]
+    while pending:
+        value, where = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            raise BadRequest(f"{where or 'The request body'}: text can't contain NUL (\\u0000).")
+        if isinstance(value, dict):
+            for name, item in value.items():
+                pending += [(name, where or "The request body"), (item, f"{where}/{name}")]
+        elif isinstance(value, list):
+            pending += [(item, f"{where}[{index}]") for index, item in enumerate(value)]
 
 
 def _render(reply: Reply, head: bool) -> Response:
