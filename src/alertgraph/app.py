@@ -23,9 +23,15 @@ from starlette.routing import Route
 from alertgraph.api import handler_for
 from alertgraph.auth import Authenticator, AuthSettings
 from alertgraph.context import Call, Reply
-from alertgraph.errors import BadRequest, GraphError, PayloadTooLarge, UnsupportedMediaType
+from alertgraph.errors import (
+    BadRequest,
+    GraphError,
+    PayloadTooLarge,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 from alertgraph.oidc import auth_routes
-from alertgraph.resolve import resolve
+from alertgraph.resolve import VERSIONS, resolve
 from alertgraph.settings import Settings
 from alertgraph.store import Store
 
@@ -97,14 +103,38 @@ async def _serve(
 ) -> tuple[Reply, Call | None]:
     raw_path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     raw_path = raw_path.split("?", 1)[0]
-    target = resolve(raw_path)
-    handler = handler_for(target, request.method)
+    credentials = request.headers.getlist("authorization")
+    if len(credentials) > 1:
+        # proxies differ on which of two headers counts; trust neither
+        logging.getLogger("alertgraph.auth").info(
+            "authentication failed: %d Authorization headers (request %s)",
+            len(credentials),
+            request_id,
+        )
+        raise Unauthorized("Send one Authorization header, not several.", error="invalid_request")
+    authorization = credentials[0] if credentials else None
+    try:
+        target = resolve(raw_path)
+        handler = handler_for(target, request.method)
+    except GraphError:
+        # Under a service root, whether a path or method exists is not told without a valid
+        # token: 401 first. Paths outside /beta and /v1.0 (a browser's /favicon.ico) stay 404.
+        if raw_path.lstrip("/").split("/", 1)[0] in VERSIONS:
+            await run_in_threadpool(
+                authenticator.authenticate, authorization, request_id=request_id
+            )
+        raise
     if target.kind == "metadata":  # anonymous, as on Graph
         return metadata_reply(store), None
     principal = await run_in_threadpool(
-        authenticator.authenticate, request.headers.get("authorization"), request_id=request_id
+        authenticator.authenticate, authorization, request_id=request_id
     )
+    raw_query = request.scope.get("query_string", b"").decode("latin-1")
+    if "%00" in raw_path or "%00" in raw_query:
+        # PostgreSQL text can't hold NUL: refuse it here rather than fail in the database
+        raise BadRequest("The URL contains an encoded NUL character (%00); ids and values can't.")
     body = await _read_body(request, settings)
+    _refuse_nul(body)
     base = str(request.base_url).rstrip("/")
     call = Call(
         store=store,
@@ -113,7 +143,7 @@ async def _serve(
         target=target,
         request_id=request_id,
         service_root=f"{base}/{target.version}",
-        raw_query=request.scope.get("query_string", b"").decode("latin-1"),
+        raw_query=raw_query,
         evolvable=PREFER_EVOLVABLE in request.headers.get("prefer", "").lower(),
         body=body,
     )
@@ -160,6 +190,23 @@ async def _read_body(request: Request, settings: Settings) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
+
+
+def _refuse_nul(body: Any) -> None:
+    """400 for a NUL character anywhere in a JSON body (names or values): no column can store it.
+
+    Iterative, since orjson accepts nesting deeper than Python's recursion limit.
+    """
+    pending: list[tuple[Any, str]] = [(body, "")]
+    while pending:
+        value, where = pending.pop()
+        if isinstance(value, str) and "\x00" in value:
+            raise BadRequest(f"{where or 'The request body'}: text can't contain NUL (\\u0000).")
+        if isinstance(value, dict):
+            for name, item in value.items():
+                pending += [(name, where or "The request body"), (item, f"{where}/{name}")]
+        elif isinstance(value, list):
+            pending += [(item, f"{where}[{index}]") for index, item in enumerate(value)]
 
 
 def _render(reply: Reply, head: bool) -> Response:

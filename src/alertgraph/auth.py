@@ -8,8 +8,12 @@ explicitly trusted external issuer) and mints them; every rejection is a 401. ``
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
+import json
 import logging
+import math
 import re
 import threading
 import time
@@ -41,6 +45,7 @@ DEFAULT_ISSUER_BASE = "https://login.alertgraph.local"
 #: the client id that delegated dev tokens name as the app acting for the user
 DEV_CLIENT_ID = "9c1f6a2e-4f3b-4c8e-9a51-6d7e2b0c4a11"
 MAX_TOKEN_CHARS = 16_000
+MAX_KID_CHARS = 256
 
 #: Entra built-in role template ids (the ``wids`` claim carries these, never names)
 ROLE_TEMPLATE_IDS: dict[str, str] = {
@@ -154,6 +159,9 @@ class Authenticator:
             header = jwt.get_unverified_header(token)
         except jwt.InvalidTokenError:
             raise Unauthorized("Access token is not a well-formed JWT.") from None
+        head, payload = token.split(".")[:2]
+        _refuse_repeated_members(head, "header")
+        _refuse_repeated_members(payload, "payload")
         algorithm = header.get("alg")
         if algorithm != "RS256":
             # RFC 8725 3.1: never let the token choose the algorithm ('none', HS256 with the
@@ -168,10 +176,14 @@ class Authenticator:
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise Unauthorized("Access token has no 'kid' header naming its signing key.")
+        if len(kid) > MAX_KID_CHARS or not kid.isprintable():
+            # never a key of ours or a trusted issuer's; PostgreSQL text can't even hold NUL
+            raise Unauthorized("Access token is signed with an unknown key (unusable 'kid').")
         key, trusted = self._find_key(kid)
         if key is None:
             raise Unauthorized(f"Access token is signed with an unknown key (kid '{kid}').")
         claims = self._decode(token, key)
+        _check_claim_types(claims)
         tenant = claims.get("tid")
         if not isinstance(tenant, str) or not valid_tenant(tenant):
             raise Unauthorized("Access token has no valid 'tid' (tenant id) claim.")
@@ -212,6 +224,9 @@ class Authenticator:
             raise Unauthorized("Access token signature is invalid.") from None
         except jwt.InvalidTokenError as exc:
             raise Unauthorized(f"Access token is invalid: {exc}.") from None
+        except (OverflowError, ValueError, TypeError):
+            # e.g. exp: Infinity, which Python's JSON reader accepts and int() can't convert
+            raise Unauthorized("Access token has a time claim that is not a number.") from None
         return claims
 
     def _check_local_issuer(self, issuer: Any, tenant: str) -> None:
@@ -371,6 +386,51 @@ class Authenticator:
         )
         keys.record_expiry(self.store, signing.kid, claims["exp"])
         return token
+
+
+class _RepeatedMember(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in found:
+            raise _RepeatedMember(name)
+        found[name] = value
+    return found
+
+
+def _refuse_repeated_members(segment: str, part: str) -> None:
+    """RFC 7519 4 / RFC 7515 4: no repeated names. Parsers that keep the first or the last of two
+    'tid' or 'alg' members would read different tokens out of the same bytes, so refuse them."""
+    try:
+        raw = base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+        json.loads(raw, object_pairs_hook=_unique_members)
+    except _RepeatedMember as exc:
+        raise Unauthorized(f"Access token {part} repeats the member '{exc.name}'.") from None
+    except (ValueError, binascii.Error):
+        raise Unauthorized("Access token is not a well-formed JWT.") from None
+
+
+def _check_claim_types(claims: Mapping[str, Any]) -> None:
+    """What PyJWT lets through: times must be JSON numbers (it converts "123" and true), and the
+    audience one value (RFC 8725 3.9: a token also meant for another service could be replayed
+    here by that service)."""
+    for name in ("exp", "nbf", "iat"):
+        value = claims[name]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
+            raise Unauthorized(
+                f"Access token '{name}' claim must be a number of seconds (a NumericDate)."
+            )
+    audience = claims["aud"]
+    if isinstance(audience, list) and len(audience) != 1:
+        raise Unauthorized(
+            "Access token names several audiences; a token for Graph names Graph alone."
+        )
 
 
 def _bearer_token(authorization: str | None) -> str:

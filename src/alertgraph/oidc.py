@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -25,6 +26,8 @@ from starlette.routing import BaseRoute, Route
 from alertgraph import keys
 from alertgraph.auth import Authenticator, AuthSettings, valid_tenant
 from alertgraph.store import Store
+
+log = logging.getLogger("alertgraph.auth")
 
 TOKEN_LIFETIME = 3599
 CLAIMS = "aud iss iat nbf exp tid oid sub upn preferred_username name azp appid scp roles wids ver"
@@ -52,8 +55,26 @@ def _origin(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
+def _trace_id(request: Request) -> str:
+    """One id per identity request, logged and returned (``x-ms-request-id``, as Entra does)."""
+    trace_id: str | None = getattr(request.state, "trace_id", None)
+    if trace_id is None:
+        trace_id = str(uuid.uuid4())
+        request.state.trace_id = trace_id
+    return trace_id
+
+
 def _oauth_error(request: Request, exc: OAuthError) -> JSONResponse:
-    trace_id = str(uuid.uuid4())
+    trace_id = _trace_id(request)
+    # the form (and its secret) is never logged: only what was decided and for which tenant
+    log.info(
+        "token service refused %s %s: %s (%s) request_id=%s",
+        request.method,
+        request.url.path,
+        exc.error,
+        exc.description,
+        trace_id,
+    )
     body: dict[str, Any] = {
         "error": exc.error,
         "error_description": f"{exc.description}\r\nTrace ID: {trace_id}",
@@ -62,7 +83,7 @@ def _oauth_error(request: Request, exc: OAuthError) -> JSONResponse:
         "trace_id": trace_id,
         "correlation_id": request.headers.get("client-request-id") or str(uuid.uuid4()),
     }
-    headers = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache", "x-ms-request-id": trace_id}
     if exc.status == 401:
         headers["WWW-Authenticate"] = 'Basic realm="alertgraph"'
     return JSONResponse(body, status_code=exc.status, headers=headers)
@@ -301,4 +322,13 @@ def _client_credentials(
         "ext_expires_in": TOKEN_LIFETIME,
         "access_token": access_token,
     }
-    return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+    trace_id = _trace_id(request)
+    log.info(
+        "token service issued an app token: tenant=%s client_id=%s roles=%s request_id=%s",
+        tenant,
+        app.client_id,
+        "|".join(app.roles),
+        trace_id,
+    )
+    headers = {"Cache-Control": "no-store", "Pragma": "no-cache", "x-ms-request-id": trace_id}
+    return JSONResponse(body, headers=headers)
