@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
@@ -23,9 +22,8 @@ from kiota_abstractions.authentication import (
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.native_response_handler import NativeResponseHandler
 from kiota_http.middleware.options import ResponseHandlerOption
-from sqlalchemy import create_engine, text
 
-from tests.conftest import PG_URL, REQUIRE_PG, _postgres_problem, _with_schema
+from tests.conftest import fresh_pg_schema
 from tests.live import LiveServer, live_server
 
 # On Python 3.11.7, parsing a module imported late in an SDK session can fail with "AST constructor
@@ -133,21 +131,8 @@ def module_db_url(
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('acceptance') / 'alertgraph.db'}"
         return
-    problem = _postgres_problem()
-    if problem is not None:
-        if REQUIRE_PG:
-            pytest.fail(problem + " (ALERTGRAPH_REQUIRE_POSTGRES=1)")
-        pytest.skip(problem)
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _with_schema(PG_URL, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_pg_schema() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ name resolves as a regclass and that the named arguments are accepted.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -21,7 +20,7 @@ from sqlalchemy import (
     create_engine,
     text,
 )
-from tests.conftest import PG_URL, REQUIRE_PG, _postgres_problem, _with_schema
+from tests.conftest import fresh_pg_schema
 
 from alertgraph import citus
 from alertgraph.endpoints import ENTITY_SETS
@@ -118,21 +117,8 @@ def test_project_ddl_distributes_every_entity_table_with_the_alerts() -> None:
 
 @pytest.fixture
 def pg_schema_url() -> Iterator[str]:
-    problem = _postgres_problem()
-    if problem is not None:
-        if REQUIRE_PG:
-            pytest.fail(problem + " (ALERTGRAPH_REQUIRE_POSTGRES=1)")
-        pytest.skip(problem)
-    schema = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _with_schema(PG_URL, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_pg_schema() as url:
+        yield url
 
 
 STAND_INS = """
