@@ -553,3 +553,22 @@ def test_app_token_with_user_claims_stripped_still_needs_roles(client, seeded) -
     token = sign(seeded, app_claims(roles=[]))
     response = client.get(URL, headers=bearer(token))
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["RS256\r\nX-Injected: yes", "\u2603", "a\u0000b", "\u00e9", "x" * 5000, '"quoted"\\'],
+)
+@pytest.mark.parametrize("member", ["alg", "typ", "kid"])
+def test_header_values_never_break_the_challenge(client, seeded, member: str, value: str) -> None:
+    """alg, typ and kid are read before the signature: whatever they hold, the answer is a clean
+    401 whose WWW-Authenticate header stays one printable line."""
+    header = {"alg": "RS256", "typ": "JWT", "kid": keys.current_key(seeded).kid, member: value}
+    token = sign(seeded, claims_for(), header=header)
+    response = client.get(URL, headers=bearer(token))
+    assert response.status_code == 401, response.text
+    assert "x-injected" not in response.headers
+    challenge = response.headers["www-authenticate"]
+    assert challenge.isprintable()
+    assert challenge.isascii()
+    assert len(challenge) < 1000
