@@ -167,12 +167,12 @@ class Authenticator:
             # RFC 8725 3.1: never let the token choose the algorithm ('none', HS256 with the
             # public key as the secret...)
             raise Unauthorized(
-                f"Access token is signed with '{algorithm}'; only RS256 tokens are accepted."
+                f"Access token is signed with {_shown(algorithm)}; only RS256 tokens are accepted."
             )
         if "crit" in header:
             raise Unauthorized("Access token has critical header parameters this server ignores.")
         if header.get("typ") not in (None, "JWT", "jwt", "at+jwt", "application/at+jwt"):
-            raise Unauthorized(f"Access token has type '{header.get('typ')}', not JWT.")
+            raise Unauthorized(f"Access token has type {_shown(header.get('typ'))}, not JWT.")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise Unauthorized("Access token has no 'kid' header naming its signing key.")
@@ -181,7 +181,7 @@ class Authenticator:
             raise Unauthorized("Access token is signed with an unknown key (unusable 'kid').")
         key, trusted = self._find_key(kid)
         if key is None:
-            raise Unauthorized(f"Access token is signed with an unknown key (kid '{kid}').")
+            raise Unauthorized(f"Access token is signed with an unknown key (kid {_shown(kid)}).")
         claims = self._decode(token, key)
         _check_claim_types(claims)
         tenant = claims.get("tid")
@@ -386,6 +386,14 @@ class Authenticator:
         )
         keys.record_expiry(self.store, signing.kid, claims["exp"])
         return token
+
+
+def _shown(value: Any) -> str:
+    """A header value the sender chose, fit to quote in a message and a response header: JSON
+    escapes for anything but printable ASCII (no CR/LF to split a header), at most 60 chars."""
+    plain = isinstance(value, str) and value.isascii() and value.isprintable()
+    text = f"'{value}'" if plain else json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 class _RepeatedMember(ValueError):

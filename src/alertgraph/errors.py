@@ -80,7 +80,9 @@ class Unauthorized(GraphError):
         # RFC 6750 3.1: a request without credentials gets the challenge with no error code
         challenge = 'Bearer realm="alertgraph"'
         if error:
-            description = message.replace(chr(34), chr(39))
+            # one printable ASCII line of bounded length, whatever the message quotes
+            printable = "".join(c if " " <= c <= "~" else "?" for c in message)
+            description = printable.replace(chr(34), chr(39)).replace("\\", "/")[:400]
             challenge += f', error="{error}", error_description="{description}"'
         super().__init__(message, headers={"WWW-Authenticate": challenge})
 

@@ -163,9 +163,7 @@ def auth_routes(
                 "application/x-www-form-urlencoded).",
                 codes=(900144,),
             )
-        raw = await request.body()
-        if len(raw) > MAX_FORM_BYTES:
-            raise OAuthError("invalid_request", "The token request body is too large.")
+        raw = await _limited_body(request)
         form = _parse_form(raw)
         return await run_in_threadpool(_client_credentials, authority, store, tenant, form, request)
 
@@ -188,6 +186,22 @@ def auth_routes(
             methods=["GET", "POST"],
         ),
     ]
+
+
+async def _limited_body(request: Request) -> bytes:
+    """The form, read no further than MAX_FORM_BYTES (a huge body never fills memory)."""
+    too_large = OAuthError("invalid_request", "The token request body is too large.")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_FORM_BYTES:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _parse_form(raw: bytes) -> dict[str, str]:

@@ -21,7 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import update
 
 from alertgraph import keys
-from alertgraph.auth import rotate_key
+from alertgraph.auth import Authenticator, rotate_key
+from alertgraph.errors import Unauthorized
 from tests.api.conftest import TENANT_A, TENANT_B, alert, insert
 from tests.security.conftest import app_claims, b64, bearer, claims_for, sign
 
@@ -465,12 +466,10 @@ def test_rotated_out_key_is_refused_once_its_tokens_have_expired(app, client, se
     with seeded.engine.begin() as conn:
         conn.execute(update(table).where(table.c.kid == old.kid).values(valid_until=1))
     forged = sign(seeded, claims_for(), key=old.private_key(), kid=old.kid)
-    fresh_server = type(app.state.authenticator)(seeded, app.state.authenticator.settings)
-    app.state.authenticator = fresh_server  # not used by routes; check the verifier directly
-    from alertgraph.errors import Unauthorized
-
+    # a verifier that loads the keys now (a running server reloads them every minute)
+    verifier = Authenticator(seeded, app.state.authenticator.settings)
     with pytest.raises(Unauthorized, match="unknown key"):
-        fresh_server.verify(forged)
+        verifier.verify(forged)
 
 
 def test_retired_key_is_refused_over_http_by_a_server_started_after_retirement(
@@ -553,3 +552,22 @@ def test_app_token_with_user_claims_stripped_still_needs_roles(client, seeded) -
     token = sign(seeded, app_claims(roles=[]))
     response = client.get(URL, headers=bearer(token))
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["RS256\r\nX-Injected: yes", "\u2603", "a\u0000b", "\u00e9", "x" * 5000, '"quoted"\\'],
+)
+@pytest.mark.parametrize("member", ["alg", "typ", "kid"])
+def test_header_values_never_break_the_challenge(client, seeded, member: str, value: str) -> None:
+    """alg, typ and kid are read before the signature: whatever they hold, the answer is a clean
+    401 whose WWW-Authenticate header stays one printable line."""
+    header = {"alg": "RS256", "typ": "JWT", "kid": keys.current_key(seeded).kid, member: value}
+    token = sign(seeded, claims_for(), header=header)
+    response = client.get(URL, headers=bearer(token))
+    assert response.status_code == 401, response.text
+    assert "x-injected" not in response.headers
+    challenge = response.headers["www-authenticate"]
+    assert challenge.isprintable()
+    assert challenge.isascii()
+    assert len(challenge) < 1000

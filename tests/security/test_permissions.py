@@ -38,6 +38,9 @@ OPERATIONS: list[tuple[str, str, str, Any]] = [
     ("count alerts", "GET", f"{ALERTS}/$count", None),
     ("patch alert", "PATCH", f"{ALERTS}/a1", {"status": "inProgress"}),
     ("comment alert", "POST", f"{ALERTS}/a1/comments", {"comment": "x"}),
+    ("list alert comments", "GET", f"{ALERTS}/a1/comments", None),
+    ("count alert comments", "GET", f"{ALERTS}/a1/comments/$count", None),
+    ("list incident comments", "GET", f"{INCIDENTS}/100/comments", None),
     (
         "create alert",
         "POST",
@@ -95,6 +98,12 @@ NEEDS: dict[str, tuple[list[str], list[str]]] = {
     "count alerts": (["SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"], READ_ROLES),
     "patch alert": (["SecurityAlert.ReadWrite.All"], WRITE_ROLES),
     "comment alert": (["SecurityAlert.ReadWrite.All"], WRITE_ROLES),
+    "list alert comments": (["SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"], READ_ROLES),
+    "count alert comments": (["SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"], READ_ROLES),
+    "list incident comments": (
+        ["SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"],
+        READ_ROLES,
+    ),
     "create alert": (["SecurityAlert.ReadWrite.All"], WRITE_ROLES),
     "createAlert": (["SecurityAlert.Create.All", "SecurityAlert.ReadWrite.All"], WRITE_ROLES),
     "moveAlerts": (["SecurityData.Manage.All", "SecurityAlert.ReadWrite.All"], WRITE_ROLES),
@@ -446,3 +455,16 @@ def test_discovery_and_keys_are_anonymous_and_hold_no_secrets(client, seeded) ->
         assert set(key) <= {"kty", "use", "alg", "kid", "n", "e"}  # no private members (d, p, q)
     config = client.get(f"/{TENANT_A}/v2.0/.well-known/openid-configuration")
     assert config.status_code == 200
+
+
+def test_head_follows_get(app, client, seeded) -> None:
+    assert client.head(ALERTS).status_code == 401
+    assert (
+        client.head(
+            ALERTS, headers=bearer(application(app, ["SecurityIncident.Read.All"]))
+        ).status_code
+        == 403
+    )
+    response = client.head(ALERTS, headers=bearer(application(app, ["SecurityAlert.Read.All"])))
+    assert response.status_code == 200
+    assert response.content == b""

@@ -209,3 +209,27 @@ def test_token_service_decisions_are_logged_without_the_secret(
         assert response.headers["x-ms-request-id"] == trace
         assert any("refused" in m for m in _records(security_log, trace))
     _assert_no_credential(security_log, secret, issued.json()["access_token"])
+
+
+def test_oversized_token_requests_are_refused_without_reading_them(client, connector) -> None:
+    client_id, secret = connector
+    padding = "x" * 70_000
+    response = client.post(
+        f"/{TENANT_A}/oauth2/v2.0/token",
+        content=f"grant_type=client_credentials&client_id={client_id}&client_secret={secret}"
+        f"&scope={GRAPH}&pad={padding}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status_code == 400
+    assert "too large" in response.json()["error_description"]
+
+    def chunks():
+        for _ in range(100):
+            yield b"a" * 10_000
+
+    streamed = client.post(
+        f"/{TENANT_A}/oauth2/v2.0/token",
+        content=chunks(),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert streamed.status_code == 400
