@@ -3,7 +3,7 @@
 ``demo_data`` builds one consistent tenant (alerts correlated into incidents, partner alerts, the
 PIM catalogue); ``generate_alerts`` streams alerts quickly for benchmarks. Records are Graph JSON as
 the API returns it, so they go through :mod:`alertgraph.importer` like any user file. The entities
-behind the records (people, hosts, evidence builders) live in :mod:`alertgraph.seed_vocab`.
+behind the records live in :mod:`alertgraph.seed_vocab` and :mod:`alertgraph.seed_world`.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from alertgraph.seed_vocab import (
     ROLES,
     TEMPLATES,
     Template,
-    World,
     comment_text,
     guid,
 )
+from alertgraph.seed_world import World
 
 ALERTS_PATH = "security/alerts_v2"
 INCIDENTS_PATH = "security/incidents"
