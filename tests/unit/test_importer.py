@@ -149,6 +149,7 @@ def test_bad_json_names_the_place(tmp_path, text, message):
     assert message in str(caught.value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["ndjson", "array"])
 def test_reading_streams_in_constant_memory(tmp_path, form):
     padding = "x" * 600
@@ -365,3 +366,13 @@ def test_generated_alerts_import_in_batches(store, monkeypatch):
     assert seen == [250, 500, 750, 1000, 1200]
     assert result.counts == {"alerts_v2": 1200}
     assert count(store, "alerts_v2") == 1200
+
+
+def test_a_value_the_database_refuses_is_reported_not_raised_raw(store):
+    records = [("line 1", alert(1)), ("line 2", alert(2, title="nul \u0000 inside"))]
+    if store.dialect == "sqlite":  # SQLite stores NUL characters; PostgreSQL text cannot
+        assert import_records(store, ALERTS_PATH, records, tenant=TENANT_A).records == 2
+        return
+    with pytest.raises(ImportFailed, match="line 1 to line 2: the database refused a record"):
+        import_records(store, ALERTS_PATH, records, tenant=TENANT_A)
+    assert count(store, "alerts_v2") == 0
