@@ -88,7 +88,13 @@ class _Reader:
             self.pos = self.counted = 0
         if self.eof:
             return False
-        chunk = self.stream.read(CHUNK)
+        try:
+            chunk = self.stream.read(CHUNK)
+        except UnicodeDecodeError as exc:
+            line = self.line + self.buf.count("\n", self.counted)
+            raise ImportFailed(
+                [f"after line {line}: the file is not UTF-8 text ({exc.reason}); save it as UTF-8"]
+            ) from None
         if not chunk:
             self.eof = True
             return False

@@ -117,6 +117,23 @@ def test_empty_inputs_read_nothing(tmp_path):
         assert list(read_records(path)) == []
 
 
+def test_crlf_lines_and_a_byte_order_mark_are_fine(tmp_path):
+    path = tmp_path / "windows.ndjson"
+    path.write_bytes(b'\xef\xbb\xbf{"id": "a"}\r\n{"id": "b"}\r\n\r\n{"id": "c"}')
+    assert list(read_records(path)) == [
+        ("line 1", {"id": "a"}),
+        ("line 2", {"id": "b"}),
+        ("line 4", {"id": "c"}),
+    ]
+
+
+def test_text_that_is_not_utf8_is_refused(tmp_path):
+    path = tmp_path / "latin1.ndjson"
+    path.write_bytes('{"id": "a"}\n{"title": "caf\u00e9"}\n'.encode("latin-1"))
+    with pytest.raises(ImportFailed, match="not UTF-8 text"):
+        list(read_records(path))
+
+
 def test_records_larger_than_the_read_buffer(tmp_path, monkeypatch):
     monkeypatch.setattr("alertgraph.importer.CHUNK", 64)
     records = [alert(n, description="x" * 300, evidence=[]) for n in range(4)]
