@@ -11,6 +11,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
+from alertgraph.endpoints import BY_NAME
 from alertgraph.importer import (
     IMPORT_PATHS,
     ImportFailed,
@@ -204,15 +205,9 @@ def test_import_file_upserts_and_reimport_changes_nothing(store, tmp_path):
     again = import_file(store, path, "/security/alerts_v2/", tenant=TENANT_A)
     assert again.counts == {"alerts_v2": 7}
     assert rows(store, "alerts_v2") == first
-    stored = store.to_json(store_set("alerts_v2"), first[0])
+    stored = store.to_json(BY_NAME["alerts_v2"], first[0])
     assert stored["createdDateTime"] == "2026-04-01T10:00:00.1234567Z"
     assert stored["evidence"][0]["@odata.type"] == "#microsoft.graph.security.ipEvidence"
-
-
-def store_set(name: str):
-    from alertgraph.endpoints import BY_NAME
-
-    return BY_NAME[name]
 
 
 def test_a_changed_record_replaces_the_stored_one(store, tmp_path):
