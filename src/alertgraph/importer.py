@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from alertgraph.endpoints import BY_NAME, ENTITY_SETS, EntitySet, Navigation
 from alertgraph.store import PARENT, TENANT, RecordError, Store
@@ -87,7 +88,13 @@ class _Reader:
             self.pos = self.counted = 0
         if self.eof:
             return False
-        chunk = self.stream.read(CHUNK)
+        try:
+            chunk = self.stream.read(CHUNK)
+        except UnicodeDecodeError as exc:
+            line = self.line + self.buf.count("\n", self.counted)
+            raise ImportFailed(
+                [f"after line {line}: the file is not UTF-8 text ({exc.reason}); save it as UTF-8"]
+            ) from None
         if not chunk:
             self.eof = True
             return False
@@ -293,6 +300,8 @@ class _Importer:
         self.problems: list[str] = []  # the first MAX_LISTED
         self.problem_count = 0
         self.failed = 0
+        self.batch_start: str | None = None  # where the records of the pending batch begin
+        self.batch_end = ""
         self.writer(root)
 
     def writer(self, entity_set: EntitySet) -> _Writer:
@@ -302,6 +311,9 @@ class _Importer:
         return found
 
     def add(self, where: str, record: dict[str, Any]) -> None:
+        if self.batch_start is None:
+            self.batch_start = where
+        self.batch_end = where
         rows: list[tuple[_Writer, dict[str, Any]]] = []
         before = self.problem_count
         self.collect(self.root, where, "", record, None, rows)
@@ -350,8 +362,7 @@ class _Importer:
                     continue
                 if contained and isinstance(key, str):
                     self.writer(target).replace_parents.add(key)
-                items = enumerate(value)
-                for index, item in items:
+                for index, item in enumerate(value):
                     if not contained and isinstance(item, dict) and isinstance(key, str):
                         item = {**item, nav.remote: item.get(nav.remote, key)}
                     self.collect(
@@ -371,10 +382,17 @@ class _Importer:
             self.problems.append(text)
 
     def flush(self, conn: Connection) -> None:
+        start, self.batch_start = self.batch_start, None
         if self.failed:
             return
-        for writer in self.writers.values():
-            writer.flush(conn)
+        try:
+            for writer in self.writers.values():
+                writer.flush(conn)
+        except DBAPIError as exc:
+            # Values the EDM allows but a database refuses (PostgreSQL: NUL characters in text).
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            span = start if start == self.batch_end else f"{start} to {self.batch_end}"
+            raise ImportFailed([f"{span}: the database refused a record: {reason}"]) from exc
 
 
 def _entity_set_for(into: str) -> EntitySet:

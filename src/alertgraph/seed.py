@@ -3,7 +3,7 @@
 ``demo_data`` builds one consistent tenant (alerts correlated into incidents, partner alerts, the
 PIM catalogue); ``generate_alerts`` streams alerts quickly for benchmarks. Records are Graph JSON as
 the API returns it, so they go through :mod:`alertgraph.importer` like any user file. The entities
-behind the records (people, hosts, evidence builders) live in :mod:`alertgraph.seed_vocab`.
+behind the records live in :mod:`alertgraph.seed_vocab` and :mod:`alertgraph.seed_world`.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from alertgraph.seed_vocab import (
     ROLES,
     TEMPLATES,
     Template,
-    World,
     comment_text,
     guid,
 )
+from alertgraph.seed_world import World
 
 ALERTS_PATH = "security/alerts_v2"
 INCIDENTS_PATH = "security/incidents"
@@ -77,6 +77,8 @@ class Weighted:
 
 
 SEVERITIES = Weighted(SEVERITY_ORDER, (1, 14, 30, 35, 20))
+VERDICT_CHOICE = Weighted(VERDICTS, VERDICT_WEIGHTS)
+INCIDENT_SIZES = Weighted((1, 2, 3, 4, 6), (50, 22, 14, 8, 6))
 STATUSES = Weighted(("new", "inProgress", "resolved", "unknown"), (45, 20, 34, 1))
 
 
@@ -252,7 +254,9 @@ def _alerts_and_incidents(
     groups: list[tuple[str, list[dict[str, Any]]]] = []
     index = 0
     while index < count:
-        size = min(count - index, Weighted((1, 2, 3, 4, 6), (50, 22, 14, 8, 6)).pick(rng))
+        size = min(count - index, INCIDENT_SIZES.pick(rng))
+        # One product style per incident, so that alerts created at the same instant tie exactly.
+        precision = rng.choice((7, 7, 7, 3, 0))
         incident_id = str(next_incident)
         next_incident += rng.randint(1, 40)
         # Recent weeks hold more alerts, like a live tenant; nothing is later than an hour ago.
@@ -267,7 +271,7 @@ def _alerts_and_incidents(
             else:
                 created = min(now - MINUTE, created + rng.randint(0, 3 * HOUR))
             status = forced.get("status") or STATUSES.pick(rng)
-            verdict = forced.get("verdict") or Weighted(VERDICTS, VERDICT_WEIGHTS).pick(rng)
+            verdict = forced.get("verdict") or VERDICT_CHOICE.pick(rng)
             members.append(
                 build_alert(
                     world,
@@ -280,7 +284,7 @@ def _alerts_and_incidents(
                     verdict=verdict,
                     evidence_count=len(template.evidence) if "template" in forced else None,
                     with_comments=rng.random() < 0.15,
-                    precision=rng.choice((7, 7, 7, 3, 0)),
+                    precision=precision,
                 )
             )
             index += 1
@@ -702,7 +706,6 @@ def generate_alerts(
     begin = ticks_from_datetime(start)
     span = span_days * DAY
     end = begin + span
-    verdicts = Weighted(VERDICTS, VERDICT_WEIGHTS)
     evidence_sizes = Weighted((1, 2, 3, 4, 5), (30, 30, 20, 12, 8))
     incident = rng.randint(100_000, 900_000)
     created = begin
@@ -720,7 +723,7 @@ def generate_alerts(
             incident_id=str(incident),
             severity=pick(rng),
             status=STATUSES.pick(rng),
-            verdict=verdicts.pick(rng),
+            verdict=VERDICT_CHOICE.pick(rng),
             evidence_count=evidence_sizes.pick(rng),
             with_comments=rng.random() < 0.05,
             precision=7,

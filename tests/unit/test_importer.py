@@ -11,6 +11,7 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
+from alertgraph.endpoints import BY_NAME
 from alertgraph.importer import (
     IMPORT_PATHS,
     ImportFailed,
@@ -117,6 +118,23 @@ def test_empty_inputs_read_nothing(tmp_path):
         assert list(read_records(path)) == []
 
 
+def test_crlf_lines_and_a_byte_order_mark_are_fine(tmp_path):
+    path = tmp_path / "windows.ndjson"
+    path.write_bytes(b'\xef\xbb\xbf{"id": "a"}\r\n{"id": "b"}\r\n\r\n{"id": "c"}')
+    assert list(read_records(path)) == [
+        ("line 1", {"id": "a"}),
+        ("line 2", {"id": "b"}),
+        ("line 4", {"id": "c"}),
+    ]
+
+
+def test_text_that_is_not_utf8_is_refused(tmp_path):
+    path = tmp_path / "latin1.ndjson"
+    path.write_bytes('{"id": "a"}\n{"title": "caf\u00e9"}\n'.encode("latin-1"))
+    with pytest.raises(ImportFailed, match="not UTF-8 text"):
+        list(read_records(path))
+
+
 def test_records_larger_than_the_read_buffer(tmp_path, monkeypatch):
     monkeypatch.setattr("alertgraph.importer.CHUNK", 64)
     records = [alert(n, description="x" * 300, evidence=[]) for n in range(4)]
@@ -149,6 +167,7 @@ def test_bad_json_names_the_place(tmp_path, text, message):
     assert message in str(caught.value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("form", ["ndjson", "array"])
 def test_reading_streams_in_constant_memory(tmp_path, form):
     padding = "x" * 600
@@ -186,15 +205,9 @@ def test_import_file_upserts_and_reimport_changes_nothing(store, tmp_path):
     again = import_file(store, path, "/security/alerts_v2/", tenant=TENANT_A)
     assert again.counts == {"alerts_v2": 7}
     assert rows(store, "alerts_v2") == first
-    stored = store.to_json(store_set("alerts_v2"), first[0])
+    stored = store.to_json(BY_NAME["alerts_v2"], first[0])
     assert stored["createdDateTime"] == "2026-04-01T10:00:00.1234567Z"
     assert stored["evidence"][0]["@odata.type"] == "#microsoft.graph.security.ipEvidence"
-
-
-def store_set(name: str):
-    from alertgraph.endpoints import BY_NAME
-
-    return BY_NAME[name]
 
 
 def test_a_changed_record_replaces_the_stored_one(store, tmp_path):
@@ -365,3 +378,13 @@ def test_generated_alerts_import_in_batches(store, monkeypatch):
     assert seen == [250, 500, 750, 1000, 1200]
     assert result.counts == {"alerts_v2": 1200}
     assert count(store, "alerts_v2") == 1200
+
+
+def test_a_value_the_database_refuses_is_reported_not_raised_raw(store):
+    records = [("line 1", alert(1)), ("line 2", alert(2, title="nul \u0000 inside"))]
+    if store.dialect == "sqlite":  # SQLite stores NUL characters; PostgreSQL text cannot
+        assert import_records(store, ALERTS_PATH, records, tenant=TENANT_A).records == 2
+        return
+    with pytest.raises(ImportFailed, match="line 1 to line 2: the database refused a record"):
+        import_records(store, ALERTS_PATH, records, tenant=TENANT_A)
+    assert count(store, "alerts_v2") == 0

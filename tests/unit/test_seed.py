@@ -57,7 +57,7 @@ def ticks(text: str) -> int:
 
 
 def test_every_record_of_every_set_converts(data, store):
-    sets = {path: entity_set for entity_set in BY_NAME.values() for path in [entity_set.path]}
+    sets = {entity_set.path: entity_set for entity_set in BY_NAME.values()}
     converted = Counter()
     for path, records in data.items():
         for index, record in enumerate(records):
