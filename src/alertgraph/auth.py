@@ -159,18 +159,19 @@ class Authenticator:
             # RFC 8725 3.1: never let the token choose the algorithm ('none', HS256 with the
             # public key as the secret...)
             raise Unauthorized(
-                f"Access token is signed with '{algorithm}'; only RS256 tokens are accepted."
+                f"Access token is signed with '{_shown(algorithm)}'; "
+                "only RS256 tokens are accepted."
             )
         if "crit" in header:
             raise Unauthorized("Access token has critical header parameters this server ignores.")
         if header.get("typ") not in (None, "JWT", "jwt", "at+jwt", "application/at+jwt"):
-            raise Unauthorized(f"Access token has type '{header.get('typ')}', not JWT.")
+            raise Unauthorized(f"Access token has type '{_shown(header.get('typ'))}', not JWT.")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise Unauthorized("Access token has no 'kid' header naming its signing key.")
         key, trusted = self._find_key(kid)
         if key is None:
-            raise Unauthorized(f"Access token is signed with an unknown key (kid '{kid}').")
+            raise Unauthorized(f"Access token is signed with an unknown key (kid '{_shown(kid)}').")
         claims = self._decode(token, key)
         tenant = claims.get("tid")
         if not isinstance(tenant, str) or not valid_tenant(tenant):
@@ -182,7 +183,7 @@ class Authenticator:
                 raise Unauthorized("Access token is not a v2.0 token ('ver' claim).")
         elif not trusted.accepts(issuer, tenant):
             raise Unauthorized(
-                f"Access token issuer '{issuer}' does not match the trusted issuer "
+                f"Access token issuer '{_shown(issuer)}' does not match the trusted issuer "
                 f"'{trusted.issuer}' whose key signed it, for tenant '{tenant}'."
             )
         return claims
@@ -211,20 +212,21 @@ class Authenticator:
         except jwt.InvalidSignatureError:
             raise Unauthorized("Access token signature is invalid.") from None
         except jwt.InvalidTokenError as exc:
-            raise Unauthorized(f"Access token is invalid: {exc}.") from None
+            raise Unauthorized(f"Access token is invalid: {_shown(exc)}.") from None
         return claims
 
     def _check_local_issuer(self, issuer: Any, tenant: str) -> None:
         match = _ISSUER_RE.fullmatch(issuer) if isinstance(issuer, str) else None
         if match is None or match["tenant"] != tenant:
             raise Unauthorized(
-                f"Access token issuer '{issuer}' is not this server's issuer for tenant "
+                f"Access token issuer '{_shown(issuer)}' is not this server's issuer for tenant "
                 f"'{tenant}' (expected '<base>/{tenant}/v2.0')."
             )
         fixed = self.settings.issuer_base
         if fixed is not None and match["base"] != fixed.rstrip("/"):
             raise Unauthorized(
-                f"Access token issuer '{issuer}' is not '{fixed.rstrip('/')}/{tenant}/v2.0'."
+                f"Access token issuer '{_shown(issuer)}' is not "
+                f"'{fixed.rstrip('/')}/{tenant}/v2.0'."
             )
 
     def _find_key(self, kid: str) -> tuple[Any, TrustedIssuer | None]:
@@ -373,6 +375,13 @@ class Authenticator:
         return token
 
 
+def _shown(value: object, limit: int = 80) -> str:
+    """Token-supplied text made safe for messages and the WWW-Authenticate header: printable
+    ASCII only, and short."""
+    text = "".join(char if " " <= char <= "~" else "?" for char in str(value))
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _bearer_token(authorization: str | None) -> str:
     if authorization is None or not authorization.strip():
         raise Unauthorized("Access token is empty.", error="")
@@ -380,7 +389,8 @@ def _bearer_token(authorization: str | None) -> str:
     # RFC 7235: the scheme is case-insensitive
     if scheme.lower() != "bearer":
         raise Unauthorized(
-            f"Authorization scheme '{scheme}' is not supported; send 'Bearer <access token>'.",
+            f"Authorization scheme '{_shown(scheme)}' is not supported; "
+            "send 'Bearer <access token>'.",
             error="invalid_request",
         )
     token = token.strip()
