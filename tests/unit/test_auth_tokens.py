@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import time
 from typing import Any
 
@@ -314,6 +315,18 @@ def test_header_oddities(authority, signing) -> None:
     assert "longer" in rejected(authority, "Bearer " + "a" * 20_000).message
 
 
+def test_hostile_header_values_stay_out_of_the_challenge(authority, signing) -> None:
+    for kid in ("evil\r\nSet-Cookie: x=1", "ключ", "k" * 500):
+        token = sign(signing, good_claims(), kid=kid)
+        challenge = rejected(authority, f"Bearer {token}").headers["WWW-Authenticate"]
+        assert challenge.isascii()
+        assert "\r" not in challenge
+        assert "\n" not in challenge
+        assert len(challenge) < 300
+    challenge = rejected(authority, "Bas\u00efc abc").headers["WWW-Authenticate"]
+    assert challenge.isascii()
+
+
 def test_rejections_are_logged_without_the_token(authority, signing, caplog) -> None:
     token = sign(signing, good_claims(aud="api://x"))
     caplog.set_level("INFO", logger="alertgraph.auth")
@@ -354,12 +367,35 @@ def test_rotation_keeps_old_tokens_valid_until_they_expire(store: Store) -> None
 
 
 def test_a_retired_key_that_signed_nothing_is_dropped(store: Store) -> None:
-    first = keys.current_key(store) if keys.ensure_schema(store) is None else None
-    assert first is not None
+    keys.ensure_schema(store)
+    first = keys.current_key(store)
     second = rotate_key(store)
     kids = {key.kid for key in keys.verification_keys(store, now=int(time.time()), leeway=5)}
     assert kids == {second.kid}
     assert second.generation == first.generation + 1
+
+
+def test_replicas_starting_together_agree_on_one_key(store: Store) -> None:
+    keys.ensure_schema(store)
+    found: list[str] = []
+
+    def first_use() -> None:
+        found.append(keys.current_key(store).kid)
+
+    threads = [threading.Thread(target=first_use) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(found)) == 1
+    assert len(keys.verification_keys(store, now=int(time.time()), leeway=5)) == 1
+
+
+def test_create_schema_makes_the_auth_tables(store: Store) -> None:
+    from sqlalchemy import inspect
+
+    names = set(inspect(store.engine).get_table_names())
+    assert {"auth_signing_keys", "auth_apps"} <= names
 
 
 def test_record_expiry_only_moves_forward(store: Store, authority: Authenticator) -> None:
