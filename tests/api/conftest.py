@@ -71,6 +71,11 @@ def insert(
         if parent is not None:
             row[PARENT] = parent
         rows.append(row)
+    if not rows:
+        return
+    # One executemany needs the same columns in every row; an absent property is stored as null.
+    columns = {name for row in rows for name in row}
+    rows = [{name: row.get(name) for name in columns} for row in rows]
     with store.engine.begin() as conn:
         conn.execute(store.tables[set_name].insert(), rows)
 

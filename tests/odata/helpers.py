@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from alertgraph.endpoints import entity_set
 from alertgraph.odata import QuerySettings, ReadContext
-from alertgraph.store import PARENT, TENANT, Store
+from alertgraph.store import Store
+from tests.api.conftest import insert as insert_records
 
 ROOT = "http://testserver/beta"
 
@@ -19,17 +19,8 @@ def insert(
     tenant: str = "t1",
     parent: str | None = None,
 ) -> None:
-    target = entity_set(set_name)
-    rows = []
-    for record in records:
-        row = store.to_row(target, record)
-        row[TENANT] = tenant
-        if parent is not None:
-            row[PARENT] = parent
-        rows.append(row)
-    with store.engine.begin() as conn:
-        for row in rows:  # one by one: records set different columns
-            conn.execute(store.tables[set_name].insert().values(**row))
+    """The API tests' insert, with this suite's default tenant."""
+    insert_records(store, set_name, records, tenant=tenant, parent=parent)
 
 
 def context(
