@@ -42,7 +42,7 @@ class Samples:
 
 def generate(workdir: Path, count: int, seed: int) -> tuple[Path, Samples]:
     """Write ``count`` alerts as NDJSON (cached) and pick the sample values."""
-    from alertgraph.seed import generate_alerts
+    from alertgraph.seed.records import generate_alerts
 
     path = workdir / f"alerts-{count}-{seed}.ndjson"
     meta = path.with_suffix(".samples.json")
@@ -104,9 +104,8 @@ class Loaded:
 
 def import_alertgraph(url: str, ndjson: Path, count: int) -> Loaded:
     """Import the NDJSON into a fresh alertgraph database with the project's importer."""
-    from alertgraph.importer import import_file
-
-    from alertgraph.store import Store
+    from alertgraph.store.database import Store
+    from alertgraph.store.importer import import_file
 
     store = Store.open(url)
     try:

@@ -90,6 +90,7 @@ def http_throughput(
         counter = iter(range(10**9))
         done = 0
         async with httpx.AsyncClient(headers=headers, limits=limits, timeout=600) as client:
+
             async def one(i: int) -> None:
                 call = make(i)
                 check(await client.request(call.method, call.url, json=call.json), what)

@@ -42,10 +42,10 @@ def parse_bind_micro(repeat: int = 3000) -> dict[str, float]:
     Reported separately: the filter's syntax tree alone, the filter parsed and bound to the EDM,
     every option of a typical list request bound without the engine's cache, and with it.
     """
-    from alertgraph.edm import load_model
-    from alertgraph.endpoints import entity_set
     from alertgraph.odata import parser, query
     from alertgraph.odata.bind import Binder
+    from alertgraph.schema.edm import load_model
+    from alertgraph.schema.endpoints import entity_set
 
     model = load_model()
     alerts = entity_set("alerts_v2")
@@ -165,8 +165,10 @@ def markdown(results: dict[str, Any]) -> str:
                 f"| {shown[3]} | {_ratio(values['postgresql'], values['alertgraph'])} |"
             )
     lines += ["", "Other measurements:", ""]
-    lines.append(f"- import into SQLite: {results['import_sqlite']['rate']:,.0f} alerts/s "
-                 f"({results['import_sqlite']['seconds']:.0f} s, full validation)")
+    lines.append(
+        f"- import into SQLite: {results['import_sqlite']['rate']:,.0f} alerts/s "
+        f"({results['import_sqlite']['seconds']:.0f} s, full validation)"
+    )
     if "import_postgresql" in results:
         lines.append(
             f"- import into PostgreSQL: {results['import_postgresql']['rate']:,.0f} alerts/s "

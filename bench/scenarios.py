@@ -86,9 +86,7 @@ def alertgraph(base: str, samples: Samples) -> dict[str, Callable[[int], HttpCal
         "severity+status, 50": lambda i: HttpCall("GET", _url(alerts, filtered)),
         "same + $count": lambda i: HttpCall("GET", _url(alerts, {**filtered, "$count": "true"})),
         "get by id": lambda i: HttpCall("GET", f"{alerts}/{quote(ids[i % len(ids)], safe='')}"),
-        "evidence any()": lambda i: HttpCall(
-            "GET", _url(alerts, {"$filter": hunt, **newest})
-        ),
+        "evidence any()": lambda i: HttpCall("GET", _url(alerts, {"$filter": hunt, **newest})),
         "PATCH": patch,
     }
 
@@ -141,8 +139,12 @@ def datasette_jump(base: str, db_path: str, cursor: tuple[int, str] | None) -> W
     """
     first = _url(
         f"{base}/alerts/alerts.json",
-        {"_sort_desc": "createdDateTime", "_size": str(PAGE_SIZE), "_nocount": "1",
-         "_shape": "objects"},
+        {
+            "_sort_desc": "createdDateTime",
+            "_size": str(PAGE_SIZE),
+            "_nocount": "1",
+            "_shape": "objects",
+        },
     )
     if cursor is None:
         return Walk(first, first, 1, 0.0)
@@ -157,8 +159,12 @@ def datasette_jump(base: str, db_path: str, cursor: tuple[int, str] | None) -> W
 def datasette_walk(client: httpx.Client, base: str, pages: int) -> Walk:
     first = _url(
         f"{base}/alerts/alerts.json",
-        {"_sort_desc": "createdDateTime", "_size": str(PAGE_SIZE), "_nocount": "1",
-         "_shape": "objects"},
+        {
+            "_sort_desc": "createdDateTime",
+            "_size": str(PAGE_SIZE),
+            "_nocount": "1",
+            "_shape": "objects",
+        },
     )
     return _follow(client, first, pages, lambda body: body.get("next_url"))
 
@@ -175,13 +181,13 @@ class Floor:
     """The same SELECTs alertgraph needs, run with sqlite3 and encoded with orjson."""
 
     def __init__(self, db_file: str, samples: Samples) -> None:
-        from alertgraph.store import TABLES
+        from alertgraph.store.database import TABLES
 
         self.db_file = db_file
         self.samples = samples
         table = TABLES["alerts_v2"]
         self.json_columns = {c.name for c in table.columns if c.type.__class__.__name__ == "JSON"}
-        from alertgraph.edm import load_model
+        from alertgraph.schema.edm import load_model
 
         enums = load_model().enums
         self.high = enums["microsoft.graph.security.alertSeverity"].members["high"]

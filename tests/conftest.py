@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from alertgraph.store import Store
+from alertgraph.store.database import Store
 
 PG_URL = os.environ.get(
     "ALERTGRAPH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

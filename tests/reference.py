@@ -13,9 +13,9 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from alertgraph import codec
-from alertgraph.edm import load_model
 from alertgraph.odata import nodes as n
+from alertgraph.schema.edm import load_model
+from alertgraph.store import codec
 
 MODEL = load_model()
 TPD = codec.TICKS_PER_DAY

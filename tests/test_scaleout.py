@@ -18,10 +18,10 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from alertgraph.importer import import_records
-from alertgraph.seed import generate_alerts
+from alertgraph.seed.records import generate_alerts
 from alertgraph.settings import Settings
-from alertgraph.store import Store
+from alertgraph.store.database import Store
+from alertgraph.store.importer import import_records
 from tests.conftest import PG_URL, REQUIRE_PG, _postgres_problem, _with_schema
 from tests.live import LiveServer, live_server
 
@@ -48,7 +48,10 @@ def pg_url() -> Iterator[str]:
         store = Store.open(url)
         try:
             records = generate_alerts(
-                ALERTS, seed=11, tenant_id=TENANT, start=datetime(2025, 1, 1, tzinfo=UTC),
+                ALERTS,
+                seed=11,
+                tenant_id=TENANT,
+                start=datetime(2025, 1, 1, tzinfo=UTC),
                 span_days=30,
             )
             import_records(

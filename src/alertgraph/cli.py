@@ -33,7 +33,7 @@ def _settings(**overrides: Any) -> Settings:
 def _open_store(settings: Settings) -> Any:
     from sqlalchemy.exc import OperationalError
 
-    from alertgraph.store import Store
+    from alertgraph.store.database import Store
 
     try:
         return Store.open(settings.database_url)
@@ -90,7 +90,7 @@ def serve(
     """
     import uvicorn
 
-    from alertgraph.auth import Authenticator, AuthSettings, default_dev_grants
+    from alertgraph.identity.auth import Authenticator, AuthSettings, default_dev_grants
 
     settings = _settings(database_url=database_url, strict_graph=strict_graph)
     store = _open_store(settings)
@@ -107,7 +107,7 @@ def serve(
     ssl_options: dict[str, Any] = {}
     scheme = "http"
     if tls:
-        from alertgraph.tls import ensure_local_tls
+        from alertgraph.identity.tls import ensure_local_tls
 
         files = ensure_local_tls(store, [host, "127.0.0.1", "localhost"])
         ssl_options = {
@@ -133,7 +133,7 @@ def serve(
     os.environ["ALERTGRAPH_DATABASE_URL"] = settings.database_url
     os.environ["ALERTGRAPH_STRICT_GRAPH"] = "true" if settings.strict_graph else "false"
     uvicorn.run(
-        "alertgraph.app:app_from_environment",
+        "alertgraph.http.app:app_from_environment",
         factory=True,
         host=host,
         port=port,
@@ -148,8 +148,8 @@ def serve(
 def _seed_demo(store: Any, tenant: str) -> None:
     from sqlalchemy import func, select
 
-    from alertgraph.importer import import_records
-    from alertgraph.seed import demo_data
+    from alertgraph.seed.records import demo_data
+    from alertgraph.store.importer import import_records
 
     alerts = store.tables["alerts_v2"]
     with store.engine.connect() as conn:
@@ -210,7 +210,12 @@ def token(
       alertgraph token --user analyst@contoso.com --scope SecurityAlert.Read.All \\
           --directory-role "Security Reader"
     """
-    from alertgraph.auth import Authenticator, AuthSettings, default_dev_grants, role_template_id
+    from alertgraph.identity.auth import (
+        Authenticator,
+        AuthSettings,
+        default_dev_grants,
+        role_template_id,
+    )
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     store = _open_store(settings)
@@ -269,7 +274,7 @@ def app_add(
     Example:
       alertgraph app add --tenant $TENANT --role SecurityAlert.Read.All --name siem
     """
-    from alertgraph.auth import add_app, known_application_permissions
+    from alertgraph.identity.auth import add_app, known_application_permissions
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     known = known_application_permissions()
@@ -306,7 +311,7 @@ def import_command(file: Path, into: str, database_url: str | None, tenant: str 
     """
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
 
-    from alertgraph.importer import ImportFailed, import_file
+    from alertgraph.store.importer import ImportFailed, import_file
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     store = _open_store(settings)

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from alertgraph.app import create_app
-from alertgraph.auth import default_dev_grants
-from alertgraph.endpoints import entity_set
+from alertgraph.http.app import create_app
+from alertgraph.identity.auth import default_dev_grants
+from alertgraph.schema.endpoints import entity_set
 from alertgraph.settings import Settings
-from alertgraph.store import PARENT, TENANT, Store
+from alertgraph.store.database import PARENT, TENANT, Store
 
 TENANT_A = "aaaaaaaa-0000-4000-8000-00000000000a"
 TENANT_B = "bbbbbbbb-0000-4000-8000-00000000000b"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alertgraph import api
-from alertgraph.context import Reply
+from alertgraph.http import reads as api
+from alertgraph.http.call import Reply
 
 
 def assert_envelope(response, status: int, code: str | None = None) -> dict:

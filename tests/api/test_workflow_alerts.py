@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from alertgraph.settings import Settings
-from alertgraph.store import audit_table
+from alertgraph.store.database import audit_table
 from tests.api.conftest import TENANT_B, alert, insert, mint
 
 ALERT_URL = "/beta/security/alerts_v2"
@@ -246,7 +246,7 @@ def test_bad_comment_bodies_are_400(client, seeded, headers, body) -> None:
 def test_strict_graph_rejects_the_array_body_as_graph_does(db_url) -> None:
     from starlette.testclient import TestClient
 
-    from alertgraph.app import create_app
+    from alertgraph.http.app import create_app
 
     app = create_app(Settings(database_url=db_url, strict_graph=True))
     try:
@@ -308,7 +308,7 @@ def test_redirected_is_not_writable(client, seeded, headers) -> None:
 
 
 def test_audit_and_update_commit_together(client, seeded, headers, monkeypatch) -> None:
-    from alertgraph import actions
+    from alertgraph.store import transaction as actions
 
     real = actions._insert_audit
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from alertgraph.store import audit_table
+from alertgraph.store.database import audit_table
 from tests.api.conftest import TENANT_A, TENANT_B, insert, mint
 
 PIM = "/beta/identityGovernance/roleManagementAlerts"

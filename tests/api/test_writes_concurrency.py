@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
-from alertgraph.store import audit_table
+from alertgraph.store.database import audit_table
 from tests.api.conftest import alert, insert
 from tests.api.test_workflow_alerts import ALERT_URL, INCIDENT_URL, incident
 from tests.api.test_workflow_pim import PARTNER, partner_alert

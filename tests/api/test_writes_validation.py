@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine
 
-from alertgraph.endpoints import entity_set
 from alertgraph.errors import BadRequest
-from alertgraph.patch import enum_problem, require_object, validate_parameters, validate_patch
-from alertgraph.store import Store
+from alertgraph.rules.validate import (
+    enum_problem,
+    require_object,
+    validate_parameters,
+    validate_patch,
+)
+from alertgraph.schema.endpoints import entity_set
+from alertgraph.store.database import Store
 
 STORE = Store(create_engine("sqlite://"))
 ALERTS = entity_set("alerts_v2")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from alertgraph.odata import QuerySettings, ReadContext
-from alertgraph.store import Store
+from alertgraph.store.database import Store
 from tests.api.conftest import insert as insert_records
 
 ROOT = "http://testserver/beta"

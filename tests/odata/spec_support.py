@@ -10,9 +10,9 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from alertgraph.app import create_app
+from alertgraph.http.app import create_app
 from alertgraph.settings import Settings
-from alertgraph.store import Store
+from alertgraph.store.database import Store
 from tests.api.conftest import alert, insert, mint
 
 #: a case's expectation: the ids in order, or (status, a fragment of the error message)

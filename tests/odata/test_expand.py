@@ -6,10 +6,10 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from alertgraph.endpoints import entity_set
 from alertgraph.errors import NotFound, ODataError
 from alertgraph.odata import count_collection, get_entity, list_collection
-from alertgraph.store import Store
+from alertgraph.schema.endpoints import entity_set
+from alertgraph.store.database import Store
 
 from .helpers import ROOT, alert, context, insert
 

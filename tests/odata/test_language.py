@@ -6,10 +6,10 @@ from urllib.parse import quote
 
 import pytest
 
-from alertgraph.endpoints import entity_set
 from alertgraph.errors import ODataError
 from alertgraph.odata import list_collection
-from alertgraph.store import Store
+from alertgraph.schema.endpoints import entity_set
+from alertgraph.store.database import Store
 
 from .helpers import alert, context, insert
 

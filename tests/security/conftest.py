@@ -14,9 +14,9 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from alertgraph import keys
-from alertgraph.auth import DEFAULT_ISSUER_BASE, ROLE_TEMPLATE_IDS, default_dev_grants
-from alertgraph.store import Store
+from alertgraph.identity import keys
+from alertgraph.identity.auth import DEFAULT_ISSUER_BASE, ROLE_TEMPLATE_IDS, default_dev_grants
+from alertgraph.store.database import Store
 from tests.api.conftest import TENANT_A, app, client, headers, settings, store
 
 __all__ = ["app", "client", "headers", "settings", "store"]

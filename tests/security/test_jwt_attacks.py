@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import update
 
-from alertgraph import keys
-from alertgraph.auth import Authenticator, rotate_key
 from alertgraph.errors import Unauthorized
+from alertgraph.identity import keys
+from alertgraph.identity.auth import Authenticator, rotate_key
 from tests.api.conftest import TENANT_A, TENANT_B, alert, insert
 from tests.security.conftest import app_claims, b64, bearer, claims_for, sign
 
@@ -477,7 +477,7 @@ def test_retired_key_is_refused_over_http_by_a_server_started_after_retirement(
 ) -> None:
     from starlette.testclient import TestClient
 
-    from alertgraph.app import create_app
+    from alertgraph.http.app import create_app
 
     old = keys.current_key(seeded)
     rotate_key(seeded)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from alertgraph.auth import ROLE_TEMPLATE_IDS
+from alertgraph.identity.auth import ROLE_TEMPLATE_IDS
 from tests.api.conftest import TENANT_A, mint
 from tests.security.conftest import PIM_FILTER, PIM_KEY, bearer, claims_for, seed_tenant, sign
 

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from alertgraph.store import TENANT, audit_table
+from alertgraph.store.database import TENANT, audit_table
 from tests.api.conftest import TENANT_A, TENANT_B, insert, mint
 from tests.security.conftest import (
     PIM_FILTER,

@@ -15,7 +15,7 @@ from typing import Any
 import jwt
 import pytest
 
-from alertgraph.auth import add_app
+from alertgraph.identity.auth import add_app
 from tests.api.conftest import TENANT_A, TENANT_B, mint
 from tests.security.conftest import bearer, claims_for, seed_tenant, sign
 

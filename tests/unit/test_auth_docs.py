@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alertgraph.auth import permission_table
-from alertgraph.endpoints import ENTITY_SETS
+from alertgraph.identity.auth import permission_table
+from alertgraph.schema.endpoints import ENTITY_SETS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "auth.md"
 
@@ -18,7 +18,7 @@ def test_permission_table_matches_the_entity_set_rows() -> None:
     documented = text.split(start, 1)[1].split(end, 1)[0]
     assert documented == permission_table(), (
         "docs/auth.md's permission table is out of date; regenerate it with "
-        "alertgraph.auth.permission_table()"
+        "alertgraph.identity.auth.permission_table()"
     )
 
 

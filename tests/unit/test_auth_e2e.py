@@ -19,19 +19,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from alertgraph.auth import Authenticator, AuthSettings, add_app, authorize
-from alertgraph.endpoints import BY_NAME
-from alertgraph.store import Store
-from alertgraph.tls import TlsFiles, ensure_local_tls
+from alertgraph.identity.auth import Authenticator, AuthSettings, add_app, authorize
+from alertgraph.identity.tls import TlsFiles, ensure_local_tls
+from alertgraph.schema.endpoints import BY_NAME
+from alertgraph.store.database import Store
 
 TENANT = "4c2b7e10-5d8a-4f51-9e3c-0a1b2c3d4e5f"
 
 SERVER = """
 import sys, uvicorn
 from starlette.applications import Starlette
-from alertgraph.auth import AuthSettings
-from alertgraph.oidc import auth_routes
-from alertgraph.store import Store
+from alertgraph.identity.auth import AuthSettings
+from alertgraph.identity.oidc import auth_routes
+from alertgraph.store.database import Store
 url, cert, key, port = sys.argv[1:]
 app = Starlette(routes=auth_routes(Store.open(url), AuthSettings()))
 uvicorn.run(app, host="127.0.0.1", port=int(port), ssl_certfile=cert, ssl_keyfile=key,

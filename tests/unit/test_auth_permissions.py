@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from alertgraph.auth import (
+from alertgraph.errors import Forbidden
+from alertgraph.identity.auth import (
     ACTIONS,
     ROLE_TEMPLATE_IDS,
     Principal,
@@ -16,8 +17,7 @@ from alertgraph.auth import (
     requirement,
     role_template_id,
 )
-from alertgraph.endpoints import BY_NAME, ENTITY_SETS, EntitySet
-from alertgraph.errors import Forbidden
+from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet
 
 ALL_PERMISSIONS = sorted(
     {
@@ -206,7 +206,7 @@ def test_pim_denials_read_like_entra() -> None:
 
 
 def test_decisions_are_logged(caplog) -> None:
-    caplog.set_level(logging.INFO, logger="alertgraph.auth")
+    caplog.set_level(logging.INFO, logger="alertgraph.identity.auth")
     alerts = BY_NAME["alerts_v2"]
     authorize(app(["SecurityAlert.Read.All"]), alerts, "read", request_id="req-ok")
     with pytest.raises(Forbidden):

@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from sqlalchemy import update
 
-from alertgraph import keys
-from alertgraph.auth import (
+from alertgraph.errors import Unauthorized
+from alertgraph.identity import keys
+from alertgraph.identity.auth import (
     DEFAULT_ISSUER_BASE,
     ROLE_TEMPLATE_IDS,
     Authenticator,
@@ -25,8 +26,7 @@ from alertgraph.auth import (
     default_dev_grants,
     rotate_key,
 )
-from alertgraph.errors import Unauthorized
-from alertgraph.store import Store
+from alertgraph.store.database import Store
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 OTHER = "99999999-8888-7777-6666-555555555555"
@@ -329,7 +329,7 @@ def test_hostile_header_values_stay_out_of_the_challenge(authority, signing) -> 
 
 def test_rejections_are_logged_without_the_token(authority, signing, caplog) -> None:
     token = sign(signing, good_claims(aud="api://x"))
-    caplog.set_level("INFO", logger="alertgraph.auth")
+    caplog.set_level("INFO", logger="alertgraph.identity.auth")
     rejected(authority, f"Bearer {token}")
     assert "req-1" in caplog.text
     assert token.split(".")[2] not in caplog.text

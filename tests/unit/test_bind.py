@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from alertgraph.endpoints import entity_set
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata.options import split_query
 from alertgraph.odata.query import bind_query, check_scope_filter
+from alertgraph.schema.endpoints import entity_set
 
 ALERTS = entity_set("alerts_v2")
 

@@ -22,9 +22,9 @@ from sqlalchemy import (
 )
 from tests.conftest import fresh_pg_schema
 
-from alertgraph import citus
-from alertgraph.endpoints import ENTITY_SETS
-from alertgraph.store import METADATA, TENANT
+from alertgraph.ops import citus
+from alertgraph.schema.endpoints import ENTITY_SETS
+from alertgraph.store.database import METADATA, TENANT
 
 
 def _first_column_name(expression: object) -> str | None:

@@ -16,11 +16,11 @@ from urllib.parse import unquote
 
 import pytest
 
-from alertgraph.edm import load_model
-from alertgraph.endpoints import entity_set
 from alertgraph.errors import ODataError
 from alertgraph.odata import parser as p
 from alertgraph.odata.bind import Binder
+from alertgraph.schema.edm import load_model
+from alertgraph.schema.endpoints import entity_set
 
 CASES_FILE = (
     Path(__file__).parents[2].parent / "shared" / "conformance" / "odata-abnf-testcases.yaml"

@@ -12,7 +12,7 @@ import click
 import pytest
 
 from alertgraph.cli import main
-from alertgraph.endpoints import ENTITY_SETS
+from alertgraph.schema.endpoints import ENTITY_SETS
 from alertgraph.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,16 +11,22 @@ import orjson
 import pytest
 from sqlalchemy import func, select
 
-from alertgraph.endpoints import BY_NAME
-from alertgraph.importer import (
+from alertgraph.schema.endpoints import BY_NAME
+from alertgraph.seed.records import (
+    ALERTS_PATH,
+    INCIDENTS_PATH,
+    PIM_PATH,
+    demo_data,
+    generate_alerts,
+)
+from alertgraph.store.database import PARENT, TENANT, TYPE, Store
+from alertgraph.store.importer import (
     IMPORT_PATHS,
     ImportFailed,
     import_file,
     import_records,
     read_records,
 )
-from alertgraph.seed import ALERTS_PATH, INCIDENTS_PATH, PIM_PATH, demo_data, generate_alerts
-from alertgraph.store import PARENT, TENANT, TYPE, Store
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
 TENANT_A = "tenant-a"
@@ -136,7 +142,7 @@ def test_text_that_is_not_utf8_is_refused(tmp_path):
 
 
 def test_records_larger_than_the_read_buffer(tmp_path, monkeypatch):
-    monkeypatch.setattr("alertgraph.importer.CHUNK", 64)
+    monkeypatch.setattr("alertgraph.store.importer.CHUNK", 64)
     records = [alert(n, description="x" * 300, evidence=[]) for n in range(4)]
     for data in (orjson.dumps(records), b"\n".join(orjson.dumps(r) for r in records)):
         path = tmp_path / "big.json"
@@ -264,7 +270,7 @@ def test_problems_are_capped_but_counted(store):
 
 
 def test_bad_json_after_good_batches_writes_nothing(store, tmp_path, monkeypatch):
-    monkeypatch.setattr("alertgraph.importer.BATCH_SIZE", 10)
+    monkeypatch.setattr("alertgraph.store.importer.BATCH_SIZE", 10)
     path = write_ndjson(tmp_path / "alerts.ndjson", [alert(n) for n in range(35)])
     with open(path, "ab") as out:
         out.write(b'{"id": "broken"\n')
@@ -370,7 +376,7 @@ def test_demo_data_imports_everywhere_and_progress_is_reported(store):
 
 
 def test_generated_alerts_import_in_batches(store, monkeypatch):
-    monkeypatch.setattr("alertgraph.importer.BATCH_SIZE", 250)
+    monkeypatch.setattr("alertgraph.store.importer.BATCH_SIZE", 250)
     alerts = generate_alerts(1200, seed=2, tenant_id=TENANT_A, start=NOW)
     seen: list[int] = []
     numbered = ((f"record {n}", a) for n, a in zip(itertools.count(), alerts, strict=False))

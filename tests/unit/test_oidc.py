@@ -13,12 +13,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
 
-from alertgraph.auth import Authenticator, AuthSettings, add_app, authorize, rotate_key
-from alertgraph.endpoints import BY_NAME
 from alertgraph.errors import Forbidden, Unauthorized
-from alertgraph.keys import public_jwk
-from alertgraph.oidc import auth_routes
-from alertgraph.store import Store
+from alertgraph.identity.auth import Authenticator, AuthSettings, add_app, authorize, rotate_key
+from alertgraph.identity.keys import public_jwk
+from alertgraph.identity.oidc import auth_routes
+from alertgraph.schema.endpoints import BY_NAME
+from alertgraph.store.database import Store
 
 TENANT = "0d6f1b2a-1111-4c8e-9a51-6d7e2b0c4a11"
 GRAPH = "https://graph.microsoft.com/.default"
@@ -243,7 +243,7 @@ def test_authorize_endpoint_explains_what_to_use(client: TestClient) -> None:
 
 
 def test_secrets_are_stored_hashed(store: Store, registered) -> None:
-    from alertgraph.keys import apps_table
+    from alertgraph.identity.keys import apps_table
 
     _, secret = registered
     with store.engine.connect() as conn:
@@ -285,7 +285,7 @@ def test_trusted_external_issuer(store: Store, tmp_path: Path) -> None:
 
 
 def test_trusted_issuers_file_errors(tmp_path: Path) -> None:
-    from alertgraph.keys import load_trusted_issuers
+    from alertgraph.identity.keys import load_trusted_issuers
 
     config = tmp_path / "trusted.json"
     config.write_text(json.dumps({"issuers": [{"issuer": "https://x/v2.0"}]}))

@@ -1,7 +1,7 @@
 import pytest
 
 from alertgraph.errors import BadRequest, NotFound
-from alertgraph.resolve import resolve
+from alertgraph.http.routing import resolve
 
 
 @pytest.mark.parametrize(

@@ -11,10 +11,9 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from alertgraph.codec import TICKS_PER_SECOND, parse_datetime, ticks_from_datetime
-from alertgraph.edm import load_model
-from alertgraph.endpoints import BY_NAME
-from alertgraph.seed import (
+from alertgraph.schema.edm import load_model
+from alertgraph.schema.endpoints import BY_NAME
+from alertgraph.seed.records import (
     ALERTS_PATH,
     INCIDENTS_PATH,
     PARTNER_PATH,
@@ -23,8 +22,9 @@ from alertgraph.seed import (
     demo_data,
     generate_alerts,
 )
-from alertgraph.seed_vocab import ROLES
-from alertgraph.store import RecordError, Store, create_db_engine
+from alertgraph.seed.vocab import ROLES
+from alertgraph.store.codec import TICKS_PER_SECOND, parse_datetime, ticks_from_datetime
+from alertgraph.store.database import RecordError, Store, create_db_engine
 
 TENANT = "67b47f38-0f0b-4e62-a3be-859140c2061f"
 NOW = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)

@@ -8,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from alertgraph.edm import load_model
-from alertgraph.endpoints import entity_set
 from alertgraph.odata.query import bind_query
 from alertgraph.odata.sql import Renderer
-from alertgraph.store import TABLES, TENANT, Store
+from alertgraph.schema.edm import load_model
+from alertgraph.schema.endpoints import entity_set
+from alertgraph.store.database import TABLES, TENANT, Store
 
 ALERTS = entity_set("alerts_v2")
 TABLE = TABLES["alerts_v2"]

@@ -1,8 +1,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from alertgraph.endpoints import entity_set
-from alertgraph.store import TENANT, RecordError, Store
+from alertgraph.schema.endpoints import entity_set
+from alertgraph.store.database import TENANT, RecordError, Store
 
 
 def test_alert_round_trips_through_storage(store: Store) -> None:

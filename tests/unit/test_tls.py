@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 
-from alertgraph.store import Store
-from alertgraph.tls import ensure_local_tls
+from alertgraph.identity.tls import ensure_local_tls
+from alertgraph.store.database import Store
 
 HOSTS = ["localhost", "127.0.0.1", "::1", "alertgraph.test"]
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from alertgraph.endpoints import EntitySet
 from alertgraph.odata import read
 from alertgraph.odata.context import QuerySettings, ReadContext
+from alertgraph.schema.endpoints import EntitySet
 
 
 def list_collection(

@@ -10,14 +10,14 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import assert_never
 
-from alertgraph import codec
-from alertgraph.edm import Model, Property, StructuredType, TypeRef
-from alertgraph.endpoints import BY_NAME, EntitySet, Navigation
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
 from alertgraph.odata.functions import FunctionBinder
 from alertgraph.odata.names import NUMERIC, NUMERIC_EDM, describe, did_you_mean, lookup
+from alertgraph.schema.edm import Model, Property, StructuredType, TypeRef
+from alertgraph.schema.endpoints import BY_NAME, EntitySet, Navigation
+from alertgraph.store import codec
 
 BOOL_T = n.VType(n.BOOLEAN)
 INT_T = n.VType(n.INT)

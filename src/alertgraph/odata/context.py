@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alertgraph.store import Store
+from alertgraph.store.database import Store
 
 
 @dataclass(frozen=True, slots=True)

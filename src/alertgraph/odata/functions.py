@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from alertgraph.edm import Model
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
 from alertgraph.odata.names import NUMERIC, NUMERIC_EDM, describe, did_you_mean, lookup
+from alertgraph.schema.edm import Model
 
 #: name -> (accepted argument kinds per signature, result kind or "same")
 FUNCTIONS: Mapping[str, tuple[tuple[tuple[str, ...], ...], str]] = {

@@ -5,8 +5,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from alertgraph.edm import INTEGER_TYPES
 from alertgraph.odata import nodes as n
+from alertgraph.schema.edm import INTEGER_TYPES
 
 NUMERIC = frozenset({n.INT, n.DECIMAL, n.DOUBLE})
 NUMERIC_EDM = dict.fromkeys(INTEGER_TYPES, n.INT) | {

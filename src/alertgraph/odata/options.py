@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from alertgraph.endpoints import ALL_OPTIONS, EntitySet
 from alertgraph.errors import ODataError
+from alertgraph.schema.endpoints import ALL_OPTIONS, EntitySet
 
 
 @dataclass(frozen=True, slots=True)

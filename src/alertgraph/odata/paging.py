@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 
 from alertgraph.errors import ODataError
-from alertgraph.store import Store
+from alertgraph.store.database import Store
 
 _SECRETS: weakref.WeakKeyDictionary[Store, bytes] = weakref.WeakKeyDictionary()
 

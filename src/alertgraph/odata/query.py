@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from alertgraph.edm import load_model
-from alertgraph.endpoints import BY_NAME, EntitySet, Navigation
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
 from alertgraph.odata.bind import Binder
 from alertgraph.odata.names import did_you_mean, lookup
 from alertgraph.odata.options import parse_bool, parse_int
+from alertgraph.schema.edm import load_model
+from alertgraph.schema.endpoints import BY_NAME, EntitySet, Navigation
 
 SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
 MAX_EXPAND_DEPTH = 3

@@ -17,9 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from alertgraph import codec
-from alertgraph.edm import load_model
-from alertgraph.endpoints import BY_NAME, EntitySet
 from alertgraph.errors import NotFound, ODataError
 from alertgraph.odata import casemap, paging
 from alertgraph.odata.context import ReadContext
@@ -28,7 +25,10 @@ from alertgraph.odata.parser import Limits
 from alertgraph.odata.query import Query, bind_query, check_scope_filter
 from alertgraph.odata.shape import collection_path, context_url, project
 from alertgraph.odata.sql import Renderer
-from alertgraph.store import PARENT, TABLES, TENANT
+from alertgraph.schema.edm import load_model
+from alertgraph.schema.endpoints import BY_NAME, EntitySet
+from alertgraph.store import codec
+from alertgraph.store.database import PARENT, TABLES, TENANT
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from alertgraph.endpoints import BY_NAME, EntitySet
 from alertgraph.odata.query import Query
+from alertgraph.schema.endpoints import BY_NAME, EntitySet
 
 
 def quote_key(key: str) -> str:

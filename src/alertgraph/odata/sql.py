@@ -21,12 +21,12 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
-from alertgraph import codec
-from alertgraph.edm import Model
-from alertgraph.endpoints import BY_NAME
 from alertgraph.odata import casemap
 from alertgraph.odata import nodes as n
-from alertgraph.store import TENANT, TYPE
+from alertgraph.schema.edm import Model
+from alertgraph.schema.endpoints import BY_NAME
+from alertgraph.store import codec
+from alertgraph.store.database import TENANT, TYPE
 
 TPD = codec.TICKS_PER_DAY
 #: binding power of *, / and % in SQLAlchemy's operator table, so custom operators get parentheses
@@ -267,7 +267,7 @@ class Renderer:
         outer_set = BY_NAME[self.scope_sets[source.outer_scope]]
         navigation = outer_set.navigation(source.navigation)
         assert navigation is not None
-        from alertgraph.store import TABLES
+        from alertgraph.store.database import TABLES
 
         target = TABLES[source.target].alias()
         self.tables[source.scope] = target
@@ -414,7 +414,7 @@ class Renderer:
         outer_set = BY_NAME[self.scope_sets[value.scope]]
         navigation = outer_set.navigation(value.navigation)
         assert navigation is not None
-        from alertgraph.store import TABLES
+        from alertgraph.store.database import TABLES
 
         target = TABLES[value.target].alias()
         inner_scope = self._scope_of(value.value)

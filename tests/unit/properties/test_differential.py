@@ -11,11 +11,11 @@ from sqlalchemy import delete, select
 from tests.odata.helpers import context, insert
 from tests.reference import matches
 
-from alertgraph import codec
-from alertgraph.endpoints import entity_set
 from alertgraph.odata import list_collection
 from alertgraph.odata.query import bind_query
-from alertgraph.store import TENANT, Store
+from alertgraph.schema.endpoints import entity_set
+from alertgraph.store import codec
+from alertgraph.store.database import TENANT, Store
 
 from .strategies import alert_filters, alert_rows
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete
 from tests.odata.helpers import context, insert
 
-from alertgraph.endpoints import entity_set
 from alertgraph.odata import list_collection
-from alertgraph.store import Store
+from alertgraph.schema.endpoints import entity_set
+from alertgraph.store.database import Store
 
 from .strategies import alert_rows
 

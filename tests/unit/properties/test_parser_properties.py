@@ -8,10 +8,10 @@ from collections.abc import Callable
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from alertgraph.endpoints import entity_set
 from alertgraph.errors import ODataError
 from alertgraph.odata import parser as p
 from alertgraph.odata.query import bind_query
+from alertgraph.schema.endpoints import entity_set
 
 from .strategies import alert_filters, syntax_trees
 

@@ -15,12 +15,12 @@ from urllib.parse import quote
 
 from sqlalchemy import func, select
 
-from alertgraph.actions import Actor, Tx, not_found, run_write
-from alertgraph.codec import parse_duration
-from alertgraph.endpoints import PIM_ROOT, entity_set
 from alertgraph.errors import BadRequest
-from alertgraph.patch import Problems
-from alertgraph.store import PARENT, TENANT, Store
+from alertgraph.rules.validate import Problems
+from alertgraph.schema.endpoints import PIM_ROOT, entity_set
+from alertgraph.store.codec import parse_duration
+from alertgraph.store.database import PARENT, TENANT, Store
+from alertgraph.store.transaction import Actor, Tx, not_found, run_write
 
 log = logging.getLogger("alertgraph")
 

@@ -13,21 +13,25 @@ from urllib.parse import quote
 
 from sqlalchemy import select
 
-from alertgraph import actions_create, actions_incidents, actions_merge, actions_partner, odata
-from alertgraph import actions_pim as pim
-from alertgraph.actions import Actor, not_found, run_write
-from alertgraph.auth import authorize
-from alertgraph.context import Call, Reply
-from alertgraph.endpoints import EntitySet
+from alertgraph import odata
 from alertgraph.errors import BadRequest, MethodNotAllowed, NotFound
-from alertgraph.patch import (
+from alertgraph.http.call import Call, Reply
+from alertgraph.identity.auth import authorize
+from alertgraph.rules import alerts_incidents as actions_incidents
+from alertgraph.rules import manual_alerts as actions_create
+from alertgraph.rules import merge as actions_merge
+from alertgraph.rules import partner as actions_partner
+from alertgraph.rules import pim as pim
+from alertgraph.rules.validate import (
     Problems,
     did_you_mean,
     require_object,
     validate_parameters,
     validate_patch,
 )
-from alertgraph.store import TENANT, TYPE
+from alertgraph.schema.endpoints import EntitySet
+from alertgraph.store.database import TENANT, TYPE
+from alertgraph.store.transaction import Actor, not_found, run_write
 
 COMMENT_TYPE = "microsoft.graph.security.alertComment"
 MERGE_RESPONSE = "microsoft.graph.security.mergeResponse"

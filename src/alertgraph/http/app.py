@@ -20,9 +20,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from alertgraph.api import handler_for
-from alertgraph.auth import Authenticator, AuthSettings
-from alertgraph.context import Call, Reply
 from alertgraph.errors import (
     BadRequest,
     GraphError,
@@ -30,10 +27,13 @@ from alertgraph.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
-from alertgraph.oidc import auth_routes
-from alertgraph.resolve import VERSIONS, resolve
+from alertgraph.http.call import Call, Reply
+from alertgraph.http.reads import handler_for
+from alertgraph.http.routing import VERSIONS, resolve
+from alertgraph.identity.auth import Authenticator, AuthSettings
+from alertgraph.identity.oidc import auth_routes
 from alertgraph.settings import Settings
-from alertgraph.store import Store
+from alertgraph.store.database import Store
 
 log = logging.getLogger("alertgraph")
 
@@ -106,7 +106,7 @@ async def _serve(
     credentials = request.headers.getlist("authorization")
     if len(credentials) > 1:
         # proxies differ on which of two headers counts; trust neither
-        logging.getLogger("alertgraph.auth").info(
+        logging.getLogger("alertgraph.identity.auth").info(
             "authentication failed: %d Authorization headers (request %s)",
             len(credentials),
             request_id,

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from alertgraph.edm import INTEGER_RANGES, Model, StructuredType, TypeRef
+from alertgraph.schema.edm import INTEGER_RANGES, Model, StructuredType, TypeRef
 
 #: value, path → converted value (raises ValueProblem)
 Converter = Callable[[Any, str], Any]

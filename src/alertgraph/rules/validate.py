@@ -11,11 +11,11 @@ import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from alertgraph.codec import ValueProblem
-from alertgraph.edm import EnumType, StructuredType, TypeRef
-from alertgraph.endpoints import EntitySet
 from alertgraph.errors import BadRequest
-from alertgraph.store import Store
+from alertgraph.schema.edm import EnumType, StructuredType, TypeRef
+from alertgraph.schema.endpoints import EntitySet
+from alertgraph.store.codec import ValueProblem
+from alertgraph.store.database import Store
 
 #: Enum member names Graph's update pages still list although the CSDL replaced them (spec
 #: section 5, row 6), with the member that took their place.

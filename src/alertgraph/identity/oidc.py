@@ -23,11 +23,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from alertgraph import keys
-from alertgraph.auth import Authenticator, AuthSettings, valid_tenant
-from alertgraph.store import Store
+from alertgraph.identity import keys
+from alertgraph.identity.auth import Authenticator, AuthSettings, valid_tenant
+from alertgraph.store.database import Store
 
-log = logging.getLogger("alertgraph.auth")
+log = logging.getLogger("alertgraph.identity.auth")
 
 TOKEN_LIFETIME = 3599
 CLAIMS = "aud iss iat nbf exp tid oid sub upn preferred_username name azp appid scp roles wids ver"

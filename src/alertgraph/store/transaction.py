@@ -16,10 +16,10 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from alertgraph.codec import format_datetime, now_ticks
-from alertgraph.endpoints import EntitySet
 from alertgraph.errors import NotFound
-from alertgraph.store import PARENT, TENANT, Store, audit_table, meta_table
+from alertgraph.schema.endpoints import EntitySet
+from alertgraph.store.codec import format_datetime, now_ticks
+from alertgraph.store.database import PARENT, TENANT, Store, audit_table, meta_table
 
 T = TypeVar("T")
 

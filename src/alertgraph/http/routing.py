@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
 
-from alertgraph.endpoints import ENTITY_SETS, EntitySet, entity_set
 from alertgraph.errors import BadRequest, NotFound
+from alertgraph.schema.endpoints import ENTITY_SETS, EntitySet, entity_set
 
 VERSIONS = ("beta", "v1.0")
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from alertgraph.actions import Tx
-from alertgraph.endpoints import entity_set
+from alertgraph.schema.endpoints import entity_set
+from alertgraph.store.transaction import Tx
 
 PARTNER_ALERTS = entity_set("partner_alerts")
 

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from alertgraph.store import Store
+from alertgraph.store.database import Store
 
 CA_META_KEY = "tls.ca"
 CA_DAYS = 3650

@@ -10,11 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from alertgraph.auth import Principal
+from alertgraph.http.routing import Target
+from alertgraph.identity.auth import Principal
 from alertgraph.odata import QuerySettings, ReadContext
-from alertgraph.resolve import Target
 from alertgraph.settings import Settings
-from alertgraph.store import Store
+from alertgraph.store.database import Store
 
 
 @dataclass(slots=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from alertgraph.actions import Replan, Tx
-from alertgraph.actions_incidents import (
+from alertgraph.errors import BadRequest, NotFound
+from alertgraph.rules.alerts_incidents import (
     ALERTS,
     INCIDENTS,
     alerts_of,
@@ -19,8 +19,8 @@ from alertgraph.actions_incidents import (
     open_incident,
     severity_rank,
 )
-from alertgraph.codec import parse_datetime
-from alertgraph.errors import BadRequest, NotFound
+from alertgraph.store.codec import parse_datetime
+from alertgraph.store.transaction import Replan, Tx
 
 
 def move_alerts(

@@ -1,6 +1,6 @@
 """The generic Graph handlers: one function per kind of target, for every entity set.
 
-Reads go through the OData engine (alertgraph.odata); writes and actions through workflow.py.
+Reads go through the OData engine (alertgraph.odata); writes and actions through writes.py.
 Nothing here knows a particular endpoint: behaviour comes from the EntitySet rows and the EDM.
 """
 
@@ -10,13 +10,14 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from alertgraph import odata, workflow
-from alertgraph.auth import ACTIONS, authorize
-from alertgraph.context import Call, Reply
-from alertgraph.endpoints import EntitySet, entity_set
+from alertgraph import odata
 from alertgraph.errors import MethodNotAllowed, NotFound
-from alertgraph.resolve import Target
-from alertgraph.store import PARENT, TENANT
+from alertgraph.http import writes
+from alertgraph.http.call import Call, Reply
+from alertgraph.http.routing import Target
+from alertgraph.identity.auth import ACTIONS, authorize
+from alertgraph.schema.endpoints import EntitySet, entity_set
+from alertgraph.store.database import PARENT, TENANT
 
 Handler = Callable[[Call], Reply]
 
@@ -149,7 +150,7 @@ def service_document(call: Call) -> Reply:
 
 
 def _sets_of(version: str) -> list[EntitySet]:
-    from alertgraph.endpoints import ENTITY_SETS
+    from alertgraph.schema.endpoints import ENTITY_SETS
 
     return [es for es in ENTITY_SETS if version in es.versions]
 
@@ -157,13 +158,13 @@ def _sets_of(version: str) -> list[EntitySet]:
 #: (target kind, HTTP method) → handler
 ROUTES: dict[tuple[str, str], Handler] = {
     ("collection", "GET"): list_collection,
-    ("collection", "POST"): workflow.create_entity,
+    ("collection", "POST"): writes.create_entity,
     ("count", "GET"): count_collection,
     ("entity", "GET"): get_entity,
-    ("entity", "PATCH"): workflow.patch_entity,
-    ("comments", "POST"): workflow.add_comments,
-    ("comments", "GET"): workflow.list_comments,
-    ("action", "POST"): workflow.run_action,
+    ("entity", "PATCH"): writes.patch_entity,
+    ("comments", "POST"): writes.add_comments,
+    ("comments", "GET"): writes.list_comments,
+    ("action", "POST"): writes.run_action,
     ("navigation", "GET"): get_navigation,
     ("metadata", "GET"): service_document,  # answered before routing; listed for 405s
     ("service", "GET"): service_document,

@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
-from alertgraph.store import KEY_TEXT, METADATA, TENANT, TEXT, Store
+from alertgraph.store.database import KEY_TEXT, METADATA, TENANT, TEXT, Store
 
 RSA_BITS = 2048
 

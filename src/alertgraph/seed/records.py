@@ -2,8 +2,9 @@
 
 ``demo_data`` builds one consistent tenant (alerts correlated into incidents, partner alerts, the
 PIM catalogue); ``generate_alerts`` streams alerts quickly for benchmarks. Records are Graph JSON as
-the API returns it, so they go through :mod:`alertgraph.importer` like any user file. The entities
-behind the records live in :mod:`alertgraph.seed_vocab` and :mod:`alertgraph.seed_world`.
+the API returns it, so they go through :mod:`alertgraph.store.importer` like any user file.
+The entities behind the records live in :mod:`alertgraph.seed.vocab` and
+:mod:`alertgraph.seed.world`.
 """
 
 from __future__ import annotations
@@ -16,13 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from alertgraph.codec import (
-    TICKS_PER_SECOND,
-    format_datetime,
-    parse_datetime,
-    ticks_from_datetime,
-)
-from alertgraph.seed_vocab import (
+from alertgraph.seed.vocab import (
     ANALYSTS,
     PIM_KINDS,
     ROLES,
@@ -31,7 +26,13 @@ from alertgraph.seed_vocab import (
     comment_text,
     guid,
 )
-from alertgraph.seed_world import World
+from alertgraph.seed.world import World
+from alertgraph.store.codec import (
+    TICKS_PER_SECOND,
+    format_datetime,
+    parse_datetime,
+    ticks_from_datetime,
+)
 
 ALERTS_PATH = "security/alerts_v2"
 INCIDENTS_PATH = "security/incidents"

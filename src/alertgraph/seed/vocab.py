@@ -1,7 +1,7 @@
 """The vocabulary of seed data: names, files, URLs, detection templates and the PIM catalogue.
 
-Plain data for :mod:`alertgraph.seed_world` (which turns it into entities and evidence) and
-:mod:`alertgraph.seed` (which assembles records).
+Plain data for :mod:`alertgraph.seed.world` (which turns it into entities and evidence) and
+:mod:`alertgraph.seed.records` (which assembles records).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from alertgraph.codec import TICKS_PER_SECOND
+from alertgraph.store.codec import TICKS_PER_SECOND
 
 MINUTE = 60 * TICKS_PER_SECOND
 DAY = 1440 * MINUTE

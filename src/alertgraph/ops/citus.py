@@ -11,7 +11,7 @@ catalogue of alert kinds, Graph gives each tenant its own rows (ids are
 grow by one copy of the catalogue per tenant on every node and gain nothing.
 
 The statements are derived from the SQLAlchemy metadata, so a table added to store.py is covered
-without editing this file. ``python -m alertgraph.citus`` prints the whole script.
+without editing this file. ``python -m alertgraph.ops.citus`` prints the whole script.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from sqlalchemy import Index, MetaData, Table, UniqueConstraint
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateTable
 
-from alertgraph import keys
-from alertgraph.endpoints import ENTITY_SETS
-from alertgraph.store import METADATA, TENANT
+from alertgraph.identity import keys
+from alertgraph.schema.endpoints import ENTITY_SETS
+from alertgraph.store.database import METADATA, TENANT
 
 #: Modules that add tables to METADATA when imported; listed so the layout covers all of them.
 TABLE_MODULES = (keys,)
@@ -51,9 +51,7 @@ def layout_problems(metadata: MetaData = METADATA) -> list[str]:
             problems.append(f"{table.name}: primary key {key} does not start with {TENANT}")
         for constraint in table.constraints:
             if isinstance(constraint, UniqueConstraint) and TENANT not in constraint.columns:
-                problems.append(
-                    f"{table.name}: unique constraint {constraint.name} lacks {TENANT}"
-                )
+                problems.append(f"{table.name}: unique constraint {constraint.name} lacks {TENANT}")
         for index in table.indexes:
             first = next(iter(index.expressions), None)
             name = getattr(first, "name", None) or getattr(

@@ -1,9 +1,10 @@
 """Who is calling and what they may do: Entra-style bearer tokens and Graph's permission rules.
 
-``Authenticator`` verifies access tokens (signed with the keys of :mod:`alertgraph.keys`, or by an
-explicitly trusted external issuer) and mints them; every rejection is a 401. ``authorize`` checks a
-:class:`Principal` against the permissions and directory roles of an entity set row in
-:mod:`alertgraph.endpoints`; a refusal is a 403 naming what is missing. See docs/auth.md.
+``Authenticator`` verifies access tokens (signed with the keys of
+:mod:`alertgraph.identity.keys`, or by an explicitly trusted external issuer) and mints them;
+every rejection is a 401. ``authorize`` checks a :class:`Principal` against the permissions and
+directory roles of an entity set row in :mod:`alertgraph.schema.endpoints`; a refusal is a 403
+naming what is missing. See docs/auth.md.
 """
 
 from __future__ import annotations
@@ -26,18 +27,18 @@ from typing import Any, Literal
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from alertgraph import keys
-from alertgraph.endpoints import (
+from alertgraph.errors import Forbidden, Unauthorized
+from alertgraph.identity import keys
+from alertgraph.identity.keys import TrustedIssuer, add_app, load_trusted_issuers, rotate_key
+from alertgraph.schema.endpoints import (
     ENTITY_SETS,
     SECURITY_READ_ROLES,
     SECURITY_WRITE_ROLES,
     EntitySet,
 )
-from alertgraph.errors import Forbidden, Unauthorized
-from alertgraph.keys import TrustedIssuer, add_app, load_trusted_issuers, rotate_key
-from alertgraph.store import Store
+from alertgraph.store.database import Store
 
-log = logging.getLogger("alertgraph.auth")
+log = logging.getLogger("alertgraph.identity.auth")
 
 GRAPH_AUDIENCES = ("https://graph.microsoft.com", "00000003-0000-0000-c000-000000000000")
 #: used when neither the settings nor the caller name the address tokens are issued for

@@ -11,9 +11,9 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from alertgraph.actions import Replan, Tx, not_found
-from alertgraph.endpoints import EntitySet, entity_set
 from alertgraph.errors import BadRequest
+from alertgraph.schema.endpoints import EntitySet, entity_set
+from alertgraph.store.transaction import Replan, Tx, not_found
 
 ALERTS = entity_set("alerts_v2")
 INCIDENTS = entity_set("incidents")

@@ -1,11 +1,12 @@
 """Storage: tables derived from the EDM, the engine, and row conversion.
 
-Every entity set of :mod:`alertgraph.endpoints` gets one table. Primitive and enum properties become
-columns, complex and collection properties one JSON column each (JSONB on PostgreSQL), and the
-properties of every derived type join the base type's table. System columns start with ``_``:
-``_tenant`` leads every primary key and index (so PostgreSQL can be sharded by tenant), ``_parent``
-holds the key of the containing entity for contained sets, ``_type`` the runtime type where the
-declared type has subtypes. Storage forms of values are described in :mod:`alertgraph.codec`.
+Every entity set of :mod:`alertgraph.schema.endpoints` gets one table. Primitive and enum
+properties become columns, complex and collection properties one JSON column each (JSONB on
+PostgreSQL), and the properties of every derived type join the base type's table. System columns
+start with ``_``: ``_tenant`` leads every primary key and index (so PostgreSQL can be sharded by
+tenant), ``_parent`` holds the key of the containing entity for contained sets, ``_type`` the
+runtime type where the declared type has subtypes. Storage forms of values are described in
+:mod:`alertgraph.store.codec`.
 """
 
 from __future__ import annotations
@@ -38,9 +39,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 
-from alertgraph.codec import Codec, Converter, Problem, Reader, ValueProblem
-from alertgraph.edm import Model, Property, StructuredType, TypeRef, load_model
-from alertgraph.endpoints import BY_NAME, ENTITY_SETS, EntitySet
+from alertgraph.schema.edm import Model, Property, StructuredType, TypeRef, load_model
+from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet
+from alertgraph.store.codec import Codec, Converter, Problem, Reader, ValueProblem
 
 SCHEMA_VERSION = 1
 TENANT = "_tenant"

@@ -1,7 +1,7 @@
 """The entities of a seed tenant (people, hosts, addresses) and one builder per evidence type.
 
-Used by :mod:`alertgraph.seed`. Every builder returns Graph JSON that the codec accepts, with
-``@odata.type`` on each evidence item and the non-nullable evidence members always present.
+Used by :mod:`alertgraph.seed.records`. Every builder returns Graph JSON that the codec accepts,
+with ``@odata.type`` on each evidence item and the non-nullable evidence members always present.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from alertgraph.codec import TICKS_PER_SECOND, format_datetime
-from alertgraph.seed_vocab import (
+from alertgraph.seed.vocab import (
     COMMAND_LINES,
     COUNTRIES,
     DAY,
@@ -28,6 +27,7 @@ from alertgraph.seed_vocab import (
     guid,
     hex_digits,
 )
+from alertgraph.store.codec import TICKS_PER_SECOND, format_datetime
 
 
 class World:

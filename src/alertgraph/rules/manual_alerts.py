@@ -12,8 +12,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from alertgraph.actions import Tx
-from alertgraph.actions_incidents import (
+from alertgraph.rules.alerts_incidents import (
     ALERTS,
     PORTAL,
     align_incidents,
@@ -21,10 +20,11 @@ from alertgraph.actions_incidents import (
     incident_url,
     open_incident,
 )
-from alertgraph.codec import ValueProblem
-from alertgraph.edm import TypeRef
-from alertgraph.patch import Problems, check_type_annotation, did_you_mean, parse_value
-from alertgraph.store import Store
+from alertgraph.rules.validate import Problems, check_type_annotation, did_you_mean, parse_value
+from alertgraph.schema.edm import TypeRef
+from alertgraph.store.codec import ValueProblem
+from alertgraph.store.database import Store
+from alertgraph.store.transaction import Tx
 
 MANUAL_ALERT = "microsoft.graph.security.manualAlert"
 MAX_DESCRIPTION = 5000

@@ -315,5 +315,9 @@ def parse_csdl(xml: bytes) -> Model:
 @functools.cache
 def load_model() -> Model:
     """The model shipped with the package (see csdl/README.md for its origin)."""
-    xml = resources.files("alertgraph.csdl").joinpath("graph-beta-alerts.csdl.xml").read_bytes()
+    xml = (
+        resources.files("alertgraph.schema.csdl")
+        .joinpath("graph-beta-alerts.csdl.xml")
+        .read_bytes()
+    )
     return parse_csdl(xml)

@@ -22,8 +22,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from alertgraph.endpoints import BY_NAME, ENTITY_SETS, EntitySet, Navigation
-from alertgraph.store import PARENT, TENANT, RecordError, Store
+from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet, Navigation
+from alertgraph.store.database import PARENT, TENANT, RecordError, Store
 
 #: Collections a file can be imported into (contained and fixed sets arrive inside these).
 IMPORT_PATHS = (

@@ -1,0 +1,1 @@
+"""Operator tooling outside the request path (the Citus layout for sharding by tenant)."""
