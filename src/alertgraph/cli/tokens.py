@@ -1,0 +1,129 @@
+"""``alertgraph token`` and ``alertgraph app``: bearer tokens and app registrations."""
+
+from __future__ import annotations
+
+import click
+
+from alertgraph.cli.common import _open_store, _settings, db_option, tenant_option
+
+
+@click.command()
+@db_option
+@tenant_option
+@click.option("--user", metavar="UPN", help="Signed-in user (delegated token).")
+@click.option("--app-id", metavar="ID", help="Application id (application token).")
+@click.option(
+    "--scope", "scopes", multiple=True, metavar="PERM", help="Delegated permission (scp)."
+)
+@click.option(
+    "--role", "roles", multiple=True, metavar="PERM", help="Application permission (roles)."
+)
+@click.option(
+    "--directory-role",
+    "directory_roles",
+    multiple=True,
+    metavar="NAME_OR_TEMPLATE_ID",
+    help="Entra directory role of the user (wids), by name or template id.",
+)
+@click.option("--expires-in", default=3600, show_default=True, type=int, metavar="SECONDS")
+def token(
+    database_url: str | None,
+    tenant: str | None,
+    user: str | None,
+    app_id: str | None,
+    scopes: tuple[str, ...],
+    roles: tuple[str, ...],
+    directory_roles: tuple[str, ...],
+    expires_in: int,
+) -> None:
+    """Print one bearer token that a server on the same database accepts.
+
+    With neither --scope nor --role: every read and write permission of the served APIs, delegated,
+    plus the directory roles PIM needs.
+
+    \b
+    Examples:
+      alertgraph token
+      alertgraph token --app-id 11111111-2222-3333-4444-555555555555 --role SecurityAlert.Read.All
+      alertgraph token --user analyst@contoso.com --scope SecurityAlert.Read.All \\
+          --directory-role "Security Reader"
+    """
+    from alertgraph.identity.auth import (
+        Authenticator,
+        AuthSettings,
+        default_dev_grants,
+        role_template_id,
+    )
+
+    settings = _settings(database_url=database_url, default_tenant=tenant)
+    store = _open_store(settings)
+    wids: list[str] = []
+    for name in directory_roles:
+        try:
+            wids.append(role_template_id(name))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--directory-role") from None
+    if not scopes and not roles:
+        default_scopes, default_roles = default_dev_grants()
+        scopes = tuple(default_scopes)
+        if not wids:
+            wids = list(default_roles)
+    if app_id is None and user is None:
+        user = "admin@alertgraph.dev"
+    minted = Authenticator(store, AuthSettings()).mint(
+        tenant=settings.default_tenant,
+        user=user,
+        app_id=app_id,
+        scopes=scopes,
+        roles=roles,
+        directory_roles=wids,
+        expires_in=expires_in,
+    )
+    click.echo(minted)
+
+
+@click.group()
+def app() -> None:
+    """Manage app registrations for the client-credentials flow."""
+
+
+@app.command(name="add")
+@db_option
+@tenant_option
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    metavar="PERM",
+    help="Application permission the app gets (repeat for several).",
+)
+@click.option("--name", metavar="NAME", help="Display name of the app.")
+def app_add(
+    database_url: str | None, tenant: str | None, roles: tuple[str, ...], name: str | None
+) -> None:
+    """Register an application; print its client id and secret (shown only once).
+
+    The secret is stored as a salted hash. Exchange it for a token at
+    /{tenant}/oauth2/v2.0/token with grant_type=client_credentials and
+    scope=https://graph.microsoft.com/.default (see docs/auth.md).
+
+    \b
+    Example:
+      alertgraph app add --tenant $TENANT --role SecurityAlert.Read.All --name siem
+    """
+    from alertgraph.identity.auth import add_app, known_application_permissions
+
+    settings = _settings(database_url=database_url, default_tenant=tenant)
+    known = known_application_permissions()
+    unknown = [role for role in roles if role not in known]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown permission {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+            param_hint="--role",
+        )
+    store = _open_store(settings)
+    client_id, secret = add_app(store, tenant=settings.default_tenant, roles=roles, name=name)
+    click.echo(f"tenant:        {settings.default_tenant}")
+    click.echo(f"client_id:     {client_id}")
+    click.echo(f"client_secret: {secret}")
