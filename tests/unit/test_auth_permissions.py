@@ -9,7 +9,6 @@ import pytest
 
 from alertgraph.errors import Forbidden
 from alertgraph.identity.auth import (
-    ACTIONS,
     ROLE_TEMPLATE_IDS,
     Principal,
     authorize,
@@ -25,10 +24,15 @@ ALL_PERMISSIONS = sorted(
         for entity_set in ENTITY_SETS
         for permission in (*entity_set.read_permissions, *entity_set.write_permissions)
     }
-    | {permission for needed in ACTIONS.values() for permission in needed.permissions}
+    | {
+        permission
+        for entity_set in ENTITY_SETS
+        for needed in entity_set.access.values()
+        for permission in needed.permissions
+    }
 )
 OPERATIONS = [(entity_set, op) for entity_set in ENTITY_SETS for op in ("read", "write")] + [
-    (BY_NAME[name], action) for name, action in ACTIONS
+    (entity_set, operation) for entity_set in ENTITY_SETS for operation in entity_set.access
 ]
 
 

@@ -15,7 +15,7 @@ from alertgraph.errors import MethodNotAllowed, NotFound
 from alertgraph.http import writes
 from alertgraph.http.call import Call, Reply
 from alertgraph.http.routing import Target
-from alertgraph.identity.auth import ACTIONS, authorize
+from alertgraph.identity.auth import authorize
 from alertgraph.schema.endpoints import EntitySet, entity_set
 from alertgraph.store.database import PARENT, TENANT
 
@@ -81,8 +81,8 @@ def _navigation_collection(call: Call, *, count: bool) -> Reply:
     assert target.navigation is not None
     nav = es.navigation(target.navigation)
     assert nav is not None
-    # incidents/{id}/alerts needs the incident read permission only (auth.ACTIONS says so).
-    _require(call, es, nav.name if (es.name, nav.name) in ACTIONS else "read")
+    # incidents/{id}/alerts needs the incident read permission only (the row's access says so).
+    _require(call, es, nav.name if nav.name in es.access else "read")
     source = call.store.tables[es.name]
     where = [source.c[TENANT] == call.tenant, source.c.id == target.key]
     if target.parent_key is not None:
@@ -178,13 +178,13 @@ def handler_for(target: Target, method: str) -> Handler:
     if found is not None:
         if method == "POST" and target.kind == "collection":
             es = target.entity_set
-            if es is None or es.name != "alerts_v2" or target.parent_key is not None:
+            if es is None or not es.insertable or target.parent_key is not None:
                 found = None
         if found is not None:
             return found
     allowed = sorted(m for (kind, m) in ROUTES if kind == target.kind)
     if target.kind == "collection" and (
-        target.entity_set is None or target.entity_set.name != "alerts_v2"
+        target.entity_set is None or not target.entity_set.insertable
     ):
         allowed = [m for m in allowed if m != "POST"]
     raise MethodNotAllowed(

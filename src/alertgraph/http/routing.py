@@ -20,14 +20,6 @@ TargetKind = Literal[
     "collection", "count", "entity", "comments", "action", "navigation", "metadata", "service"
 ]
 
-#: Actions bound to a collection (set name → action names) or to an entity.
-COLLECTION_ACTIONS = {
-    "alerts_v2": ("moveAlerts", "createAlert"),
-    "incidents": ("mergeIncidents",),
-    "pim_alerts": ("refresh",),
-}
-ENTITY_ACTIONS = {"pim_alerts": ("refresh",), "pim_incidents": ("remediate",)}
-COMMENT_SETS = ("alerts_v2", "incidents")
 ACTION_NAMESPACES = ("microsoft.graph.security.", "microsoft.graph.")
 
 
@@ -120,7 +112,7 @@ def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[st
         first = unquote(rest[0])
         if first == "$count" and len(rest) == 1:
             return Target("count", version, es, path=path)
-        action = _action_name(first, COLLECTION_ACTIONS.get(es.name, ()))
+        action = _action_name(first, es.actions(on_collection=True))
         if action is not None and len(rest) == 1:
             return Target("action", version, es, action=action, path=path)
         key = first
@@ -130,7 +122,7 @@ def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[st
         return Target("entity", version, es, key=key, path=path)
     name, sub_key = _split_key(rest[0])
     tail = rest[1:]
-    if name == "comments" and es.name in COMMENT_SETS and sub_key is None:
+    if name == "comments" and es.has_comments and sub_key is None:
         if not tail:
             return Target("comments", version, es, key=key, path=entity_path + "/comments")
         if tail == ["$count"]:
@@ -142,7 +134,7 @@ def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[st
                 navigation="comments",
                 path=entity_path + "/comments",
             )
-    action = _action_name(name, ENTITY_ACTIONS.get(es.name, ()))
+    action = _action_name(name, es.actions(on_collection=False))
     if action is not None and sub_key is None and not tail:
         return Target("action", version, es, key=key, action=action, path=entity_path)
     nav = es.navigation(name)
@@ -162,7 +154,7 @@ def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[st
                 return Target("count", version, target, parent_key=key, path=nav_path)
         if not tail:
             return Target("entity", version, target, key=sub_key, parent_key=key, path=nav_path)
-        action = _action_name(unquote(tail[0]), ENTITY_ACTIONS.get(target.name, ()))
+        action = _action_name(unquote(tail[0]), target.actions(on_collection=False))
         if action is not None and len(tail) == 1:
             return Target(
                 "action",

@@ -1,15 +1,14 @@
-"""The write handlers: PATCH, comments, manual alerts and the bound actions (spec 4.8).
+"""The write handlers: PATCH, comments, create and the bound actions (spec 4.8), for every set.
 
-Each handler authorizes, validates the body (patch.py), runs the change in one audited transaction
-(actions*.py) and answers with the status Graph uses for that operation. Reads of the result go
+Each handler authorizes, validates the body (rules.validate), runs the set's rule from
+rules.endpoint_rules in one audited transaction (store.transaction) and answers with the status the
+endpoint row records. Reads of the result go
 through the OData engine, so a write answers with exactly what a GET would show.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
-from urllib.parse import quote
 
 from sqlalchemy import select
 
@@ -17,25 +16,15 @@ from alertgraph import odata
 from alertgraph.errors import BadRequest, MethodNotAllowed, NotFound
 from alertgraph.http.call import Call, Reply
 from alertgraph.identity.auth import authorize
-from alertgraph.rules import alerts_incidents as actions_incidents
-from alertgraph.rules import manual_alerts as actions_create
-from alertgraph.rules import merge as actions_merge
-from alertgraph.rules import partner as actions_partner
-from alertgraph.rules import pim as pim
-from alertgraph.rules.validate import (
-    Problems,
-    did_you_mean,
-    require_object,
-    validate_parameters,
-    validate_patch,
-)
+from alertgraph.rules import alerts_incidents
+from alertgraph.rules.endpoint_rules import ACTION_RULES, CREATE_RULES, PATCH_RULES
+from alertgraph.rules.request import Outcome, WriteRequest
+from alertgraph.rules.validate import Problems, did_you_mean, validate_patch
 from alertgraph.schema.endpoints import EntitySet
 from alertgraph.store.database import TENANT, TYPE
 from alertgraph.store.transaction import Actor, not_found, run_write
 
 COMMENT_TYPE = "microsoft.graph.security.alertComment"
-MERGE_RESPONSE = "microsoft.graph.security.mergeResponse"
-MANUAL_ALERT = actions_create.MANUAL_ALERT
 
 
 def _actor(call: Call) -> Actor:
@@ -67,53 +56,54 @@ def _entity_reply(call: Call, es: EntitySet, key: str, status: int = 200) -> Rep
 # ---- PATCH ------------------------------------------------------------------------------------
 
 
+def _write_request(call: Call) -> WriteRequest:
+    return WriteRequest(
+        store=call.store,
+        actor=_actor(call),
+        body=call.body,
+        evolvable=call.evolvable,
+        service_root=call.service_root,
+        key=call.target.key,
+        parent_key=call.target.parent_key,
+        after_response=call.after_response,
+    )
+
+
+def _reply(call: Call, es: EntitySet, outcome: Outcome) -> Reply:
+    if outcome.entity_key is not None:
+        reply = _entity_reply(call, es, outcome.entity_key, status=outcome.status)
+    else:
+        reply = Reply(status=outcome.status, body=outcome.body)
+    reply.headers.update(outcome.headers)
+    return reply
+
+
 def patch_entity(call: Call) -> Reply:
-    """PATCH one entity: 200 + entity for security and partner alerts, 204 for PIM (spec 4.8)."""
+    """PATCH one entity through the set's rule; answers with the row's status (spec 4.8)."""
     es = _entity_set(call)
     key = _key(call)
     authorize(call.principal, es, "write", request_id=call.request_id)
-    store, actor, evolvable = call.store, _actor(call), call.evolvable
-    match es.name:
-        case "alerts_v2":
-            changes = validate_patch(store, es, call.body, evolvable=evolvable)
-            run_write(store, actor, lambda tx: actions_incidents.update_alert(tx, key, changes))
-            return _entity_reply(call, es, key)
-        case "incidents":
-            changes = validate_patch(store, es, call.body, evolvable=evolvable)
-            run_write(store, actor, lambda tx: actions_incidents.update_incident(tx, key, changes))
-            return _entity_reply(call, es, key)
-        case "partner_alerts":
-            changes = validate_patch(
-                store, es, call.body, evolvable=evolvable, required=("status",)
-            )
-            run_write(
-                store, actor, lambda tx: actions_partner.update_partner_alert(tx, key, changes)
-            )
-            return _entity_reply(call, es, key)
-        case "pim_alerts":
-            changes = validate_patch(
-                store, es, call.body, evolvable=evolvable, required=("isActive",)
-            )
-            run_write(store, actor, lambda tx: pim.update_alert(tx, key, changes))
-            return Reply(status=es.patch_status)
-        case "pim_configurations":
-            runtime_type = _runtime_type(call, es, key)
-            changes = validate_patch(
-                store,
-                es,
-                call.body,
-                evolvable=evolvable,
-                type_name=runtime_type,
-                require_type=True,
-            )
-            pim.check_configuration(changes)
-            run_write(store, actor, lambda tx: pim.update_configuration(tx, key, changes))
-            return Reply(status=es.patch_status)
-        case _:
-            raise MethodNotAllowed(
-                f"{es.path} items are read-only; PATCH is not allowed here. Allowed: GET.",
-                headers={"Allow": "GET"},
-            )
+    rule = PATCH_RULES.get(es.name)
+    if rule is None:
+        raise MethodNotAllowed(
+            f"{es.path} items are read-only; PATCH is not allowed here. Allowed: GET.",
+            headers={"Allow": "GET"},
+        )
+    changes = validate_patch(
+        call.store,
+        es,
+        call.body,
+        evolvable=call.evolvable,
+        required=es.patch_required,
+        type_name=_runtime_type(call, es, key) if es.patch_by_runtime_type else None,
+        require_type=es.patch_by_runtime_type,
+    )
+    if rule.check is not None:
+        rule.check(changes)
+    run_write(call.store, _actor(call), lambda tx: rule.apply(tx, key, changes))
+    if es.patch_status == 200:
+        return _entity_reply(call, es, key)
+    return Reply(status=es.patch_status)
 
 
 def _runtime_type(call: Call, es: EntitySet, key: str) -> str:
@@ -140,7 +130,7 @@ def add_comments(call: Call) -> Reply:
     comments = run_write(
         call.store,
         _actor(call),
-        lambda tx: actions_incidents.add_comments(tx, es, key, texts),
+        lambda tx: alerts_incidents.add_comments(tx, es, key, texts),
     )
     return _comments_reply(call, comments)
 
@@ -209,39 +199,24 @@ def _comment_texts(call: Call) -> list[str]:
     return texts
 
 
-# ---- manual alerts ----------------------------------------------------------------------------
+# ---- create and actions -----------------------------------------------------------------------
 
 
 def create_entity(call: Call) -> Reply:
-    """POST /security/alerts_v2 with a manualAlert body: 201 + the alert (spec S5)."""
+    """POST to an insertable collection (manual alerts, spec S5): 201 + the new entity."""
     es = _entity_set(call)
     if call.target.version != "beta":
         raise MethodNotAllowed(
-            f"Manual alerts are created on /beta only; POST /beta/{es.path}. "
+            f"Items of {es.path} are created on /beta only; POST /beta/{es.path}. "
             f"Allowed on /{call.target.version}/{es.path}: GET.",
             headers={"Allow": "GET"},
         )
     authorize(call.principal, es, "write", request_id=call.request_id)
-    body = require_object(call.body, f"a manualAlert with @odata.type '#{MANUAL_ALERT}'")
-    request = actions_create.validate_manual_alert(call.store, body, evolvable=call.evolvable)
-    return _create_alert(call, es, request)
-
-
-def _create_alert(call: Call, es: EntitySet, request: actions_create.ManualAlert) -> Reply:
-    record = run_write(
-        call.store, _actor(call), lambda tx: actions_create.create_manual_alert(tx, request)
-    )
-    alert_id = str(record["id"])
-    reply = _entity_reply(call, es, alert_id, status=201)
-    reply.headers["Location"] = f"{call.service_root}/{es.path}/{quote(alert_id, safe='')}"
-    return reply
-
-
-# ---- actions ----------------------------------------------------------------------------------
+    return _reply(call, es, CREATE_RULES[es.name](_write_request(call)))
 
 
 def run_action(call: Call) -> Reply:
-    """The bound actions: createAlert, moveAlerts, mergeIncidents, refresh, remediate."""
+    """A bound action (createAlert, moveAlerts, mergeIncidents, refresh, remediate...)."""
     es = _entity_set(call)
     action = call.target.action
     assert action is not None
@@ -252,132 +227,7 @@ def run_action(call: Call) -> Reply:
             code="NotFound",
         )
     authorize(call.principal, es, action, request_id=call.request_id)
-    match (es.name, action):
-        case ("alerts_v2", "createAlert"):
-            return _create_alert_action(call, es)
-        case ("alerts_v2", "moveAlerts"):
-            return _move_alerts(call)
-        case ("incidents", "mergeIncidents"):
-            return _merge_incidents(call)
-        case ("pim_alerts", "refresh"):
-            return _refresh(call)
-        case ("pim_incidents", "remediate"):
-            return _remediate(call)
-        case _:
-            raise MethodNotAllowed(f"The action '{action}' is not available on {es.path}.")
-
-
-def _create_alert_action(call: Call, es: EntitySet) -> Reply:
-    body = require_object(call.body, '{"createAlertInput": {...}}')
-    extra = [key for key in body if key != "createAlertInput" and not key.startswith("@")]
-    if extra or not isinstance(body.get("createAlertInput"), dict):
-        raise BadRequest(
-            "createAlert takes one parameter, createAlertInput: an object with the manual alert's "
-            "fields (title, description, category, severity, entityDefinitions, ...)"
-            + (f"; unexpected: {', '.join(extra)}." if extra else "; it is missing or no object.")
-        )
-    request = actions_create.validate_manual_alert(
-        call.store,
-        body["createAlertInput"],
-        evolvable=call.evolvable,
-        require_type=False,
-        where="createAlertInput.",
-    )
-    return _create_alert(call, es, request)
-
-
-def _merge_reply(call: Call, target_incident_id: str) -> Reply:
-    return Reply(
-        body={
-            "@odata.context": f"{call.service_root}/$metadata#{MERGE_RESPONSE}",
-            "targetIncidentId": target_incident_id,
-        }
-    )
-
-
-def _move_alerts(call: Call) -> Reply:
-    values = validate_parameters(
-        call.store,
-        "microsoft.graph.security.moveAlerts",
-        call.body,
-        evolvable=call.evolvable,
-        required=("alertIds",),
-    )
-    alert_ids = [str(alert_id) for alert_id in values["alertIds"]]
-    incident_id = values.get("incidentId")
-    if incident_id == "":
-        raise BadRequest("incidentId: give an incident's id, or leave it out for a new incident.")
-    target = run_write(
-        call.store,
-        _actor(call),
-        lambda tx: actions_merge.move_alerts(
-            tx,
-            alert_ids,
-            incident_id=incident_id,
-            comment=values.get("alertComment"),
-            reasons=values.get("newCorrelationReasons"),
-        ),
-    )
-    return _merge_reply(call, target)
-
-
-def _merge_incidents(call: Call) -> Reply:
-    values = validate_parameters(
-        call.store,
-        "microsoft.graph.security.mergeIncidents",
-        call.body,
-        evolvable=call.evolvable,
-        required=("incidentIds",),
-    )
-    incident_ids = [str(incident_id) for incident_id in values["incidentIds"]]
-    target = run_write(
-        call.store,
-        _actor(call),
-        lambda tx: actions_merge.merge_incidents(
-            tx,
-            incident_ids,
-            comment=values.get("incidentComment"),
-            reasons=values.get("mergeReasons"),
-        ),
-    )
-    return _merge_reply(call, target)
-
-
-def _no_parameters(call: Call, action: str) -> None:
-    body = call.body
-    if body is None or body == {}:
-        return
-    names = list(body) if isinstance(body, dict) else []
-    raise BadRequest(
-        f"{action} takes no parameters; send no body"
-        + (f" (got: {', '.join(names)})." if names else ".")
-    )
-
-
-def _refresh(call: Call) -> Reply:
-    """202 + Location of a running operation; the rescan runs after the response (spec R4, R5)."""
-    alert_id = call.target.key
-    if alert_id is None:
-        pim.check_scope(call.body)
-    else:
-        _no_parameters(call, "refresh of one alert")
-    actor = _actor(call)
-    operation_id = run_write(call.store, actor, lambda tx: pim.start_refresh(tx, alert_id))
-    call.after_response.append(
-        functools.partial(
-            pim.finish_refresh, call.store, actor, operation_id, alert_id, call.service_root
-        )
-    )
-    return Reply(
-        status=202, headers={"Location": pim.operation_url(call.service_root, operation_id)}
-    )
-
-
-def _remediate(call: Call) -> Reply:
-    """200 with no body (the action declares no return type); spec R8."""
-    _no_parameters(call, "remediate")
-    alert_id = call.target.parent_key
-    incident_id = _key(call)
-    assert alert_id is not None
-    run_write(call.store, _actor(call), lambda tx: pim.remediate(tx, alert_id, incident_id))
-    return Reply(status=200)
+    rule = ACTION_RULES.get((es.name, action))
+    if rule is None:
+        raise MethodNotAllowed(f"The action '{action}' is not available on {es.path}.")
+    return _reply(call, es, rule(_write_request(call)))

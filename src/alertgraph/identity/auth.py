@@ -30,12 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from alertgraph.errors import Forbidden, Unauthorized
 from alertgraph.identity import keys
 from alertgraph.identity.keys import TrustedIssuer, add_app, load_trusted_issuers, rotate_key
-from alertgraph.schema.endpoints import (
-    ENTITY_SETS,
-    SECURITY_READ_ROLES,
-    SECURITY_WRITE_ROLES,
-    EntitySet,
-)
+from alertgraph.schema.endpoints import ENTITY_SETS, Access, EntitySet
 from alertgraph.store.database import Store
 
 log = logging.getLogger("alertgraph.identity.auth")
@@ -463,43 +458,19 @@ def _bearer_token(authorization: str | None) -> str:
 # ---- authorization ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Requirement:
-    """Any one of ``permissions`` (least privileged first); for delegated calls also one of
-    ``roles`` (directory role names) unless it is empty."""
-
-    permissions: tuple[str, ...]
-    roles: tuple[str, ...]
-
-
-#: operations whose permissions differ from the set's plain read/write (spec S6, S7, S12, S13)
-ACTIONS: dict[tuple[str, str], Requirement] = {
-    # permission table not published; the sibling action's permission or the alert write one
-    ("alerts_v2", "moveAlerts"): Requirement(
-        ("SecurityData.Manage.All", "SecurityAlert.ReadWrite.All"), SECURITY_WRITE_ROLES
-    ),
-    ("alerts_v2", "createAlert"): Requirement(
-        ("SecurityAlert.Create.All", "SecurityAlert.ReadWrite.All"), SECURITY_WRITE_ROLES
-    ),
-    ("incidents", "mergeIncidents"): Requirement(
-        ("SecurityData.Manage.All",), SECURITY_WRITE_ROLES
-    ),
-    # /security/incidents/{id}/alerts and $expand=alerts: the incident read permission suffices
-    ("incidents", "alerts"): Requirement(
-        ("SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"), SECURITY_READ_ROLES
-    ),
-}
+#: What an operation needs: the row's Access for reads, writes and special operations.
+Requirement = Access
 
 
 def requirement(entity_set: EntitySet, operation: str) -> Requirement:
     """What ``operation`` ("read", "write" or an action name) on ``entity_set`` needs.
 
-    Actions without an entry in ACTIONS (comments, refresh, remediate...) need the write
-    permission, as every such action in these APIs does.
+    Operations without an entry in the row's ``access`` (comments, refresh, remediate...) need
+    the write permission, as every such action in these APIs does.
     """
     if operation == "read":
         return Requirement(entity_set.read_permissions, entity_set.read_roles)
-    special = ACTIONS.get((entity_set.name, operation))
+    special = entity_set.access.get(operation)
     if special is not None:
         return special
     return Requirement(entity_set.write_permissions, entity_set.write_roles)
@@ -587,8 +558,9 @@ def known_application_permissions() -> frozenset[str]:
     names: set[str] = set()
     for entity_set in ENTITY_SETS:
         names.update(entity_set.read_permissions, entity_set.write_permissions)
-    for special in ACTIONS.values():
-        names.update(special.permissions)
+    for entity_set in ENTITY_SETS:
+        for special in entity_set.access.values():
+            names.update(special.permissions)
     return frozenset(names)
 
 
@@ -598,8 +570,9 @@ def default_dev_grants() -> tuple[list[str], list[str]]:
     for entity_set in ENTITY_SETS:
         scopes.update(dict.fromkeys(entity_set.read_permissions))
         scopes.update(dict.fromkeys(entity_set.write_permissions))
-    for special in ACTIONS.values():
-        scopes.update(dict.fromkeys(special.permissions))
+    for entity_set in ENTITY_SETS:
+        for special in entity_set.access.values():
+            scopes.update(dict.fromkeys(special.permissions))
     roles = [
         ROLE_TEMPLATE_IDS["Security Administrator"],
         ROLE_TEMPLATE_IDS["Privileged Role Administrator"],
@@ -618,9 +591,7 @@ def permission_table() -> str:
     by_name = {entity_set.name: entity_set for entity_set in ENTITY_SETS}
     for entity_set in ENTITY_SETS:
         operations += [(entity_set, "read"), (entity_set, "write")]
-        operations += [
-            (by_name[name], action) for name, action in ACTIONS if name == entity_set.name
-        ]
+        operations += [(entity_set, operation) for operation in entity_set.access]
     for entity_set, operation in operations:
         needed = requirement(entity_set, operation)
         roles = ", ".join(needed.roles) if needed.roles else "none required"
@@ -636,7 +607,6 @@ def permission_table() -> str:
 
 
 __all__ = [
-    "ACTIONS",
     "AuthSettings",
     "Authenticator",
     "Principal",

@@ -11,7 +11,9 @@ import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
+from alertgraph.errors import BadRequest
 from alertgraph.rules.alerts_incidents import (
     ALERTS,
     PORTAL,
@@ -20,11 +22,18 @@ from alertgraph.rules.alerts_incidents import (
     incident_url,
     open_incident,
 )
-from alertgraph.rules.validate import Problems, check_type_annotation, did_you_mean, parse_value
+from alertgraph.rules.request import Outcome, WriteRequest
+from alertgraph.rules.validate import (
+    Problems,
+    check_type_annotation,
+    did_you_mean,
+    parse_value,
+    require_object,
+)
 from alertgraph.schema.edm import TypeRef
 from alertgraph.store.codec import ValueProblem
 from alertgraph.store.database import Store
-from alertgraph.store.transaction import Tx
+from alertgraph.store.transaction import Tx, run_write
 
 MANUAL_ALERT = "microsoft.graph.security.manualAlert"
 MAX_DESCRIPTION = 5000
@@ -301,3 +310,37 @@ def create_manual_alert(tx: Tx, request: ManualAlert) -> dict[str, Any]:
     tx.insert(ALERTS, record, action="create", extra=inputs or None)
     align_incidents(tx, [incident_id])
     return record
+
+
+def create(request: WriteRequest) -> Outcome:
+    """POST /security/alerts_v2 with a manualAlert body: 201 + the alert and its Location (S5)."""
+    body = require_object(request.body, f"a manualAlert with @odata.type '#{MANUAL_ALERT}'")
+    alert = validate_manual_alert(request.store, body, evolvable=request.evolvable)
+    return _created(request, alert)
+
+
+def create_alert_action(request: WriteRequest) -> Outcome:
+    """The createAlert action: the same manual alert, wrapped in ``createAlertInput`` (S6)."""
+    body = require_object(request.body, '{"createAlertInput": {...}}')
+    extra = [key for key in body if key != "createAlertInput" and not key.startswith("@")]
+    if extra or not isinstance(body.get("createAlertInput"), dict):
+        raise BadRequest(
+            "createAlert takes one parameter, createAlertInput: an object with the manual alert's "
+            "fields (title, description, category, severity, entityDefinitions, ...)"
+            + (f"; unexpected: {', '.join(extra)}." if extra else "; it is missing or no object.")
+        )
+    alert = validate_manual_alert(
+        request.store,
+        body["createAlertInput"],
+        evolvable=request.evolvable,
+        require_type=False,
+        where="createAlertInput.",
+    )
+    return _created(request, alert)
+
+
+def _created(request: WriteRequest, alert: ManualAlert) -> Outcome:
+    record = run_write(request.store, request.actor, lambda tx: create_manual_alert(tx, alert))
+    alert_id = str(record["id"])
+    location = f"{request.service_root}/{ALERTS.path}/{quote(alert_id, safe='')}"
+    return Outcome(status=201, entity_key=alert_id, headers={"Location": location})

@@ -19,8 +19,12 @@ from alertgraph.rules.alerts_incidents import (
     open_incident,
     severity_rank,
 )
+from alertgraph.rules.request import Outcome, WriteRequest
+from alertgraph.rules.validate import validate_parameters
 from alertgraph.store.codec import parse_datetime
-from alertgraph.store.transaction import Replan, Tx
+from alertgraph.store.transaction import Replan, Tx, run_write
+
+MERGE_RESPONSE = "microsoft.graph.security.mergeResponse"
 
 
 def move_alerts(
@@ -166,3 +170,62 @@ def _id_order(incident: dict[str, Any]) -> tuple[int, str]:
 
 def _quoted(keys: list[str]) -> str:
     return ", ".join(f"'{key}'" for key in keys)
+
+
+def _merge_outcome(request: WriteRequest, target_incident_id: str) -> Outcome:
+    return Outcome(
+        body={
+            "@odata.context": f"{request.service_root}/$metadata#{MERGE_RESPONSE}",
+            "targetIncidentId": target_incident_id,
+        }
+    )
+
+
+def move_alerts_action(request: WriteRequest) -> Outcome:
+    """POST alerts_v2/moveAlerts: 200 + mergeResponse (S7)."""
+    values = validate_parameters(
+        request.store,
+        "microsoft.graph.security.moveAlerts",
+        request.body,
+        evolvable=request.evolvable,
+        required=("alertIds",),
+    )
+    alert_ids = [str(alert_id) for alert_id in values["alertIds"]]
+    incident_id = values.get("incidentId")
+    if incident_id == "":
+        raise BadRequest("incidentId: give an incident's id, or leave it out for a new incident.")
+    target = run_write(
+        request.store,
+        request.actor,
+        lambda tx: move_alerts(
+            tx,
+            alert_ids,
+            incident_id=incident_id,
+            comment=values.get("alertComment"),
+            reasons=values.get("newCorrelationReasons"),
+        ),
+    )
+    return _merge_outcome(request, target)
+
+
+def merge_incidents_action(request: WriteRequest) -> Outcome:
+    """POST incidents/mergeIncidents: 200 + mergeResponse (S12)."""
+    values = validate_parameters(
+        request.store,
+        "microsoft.graph.security.mergeIncidents",
+        request.body,
+        evolvable=request.evolvable,
+        required=("incidentIds",),
+    )
+    incident_ids = [str(incident_id) for incident_id in values["incidentIds"]]
+    target = run_write(
+        request.store,
+        request.actor,
+        lambda tx: merge_incidents(
+            tx,
+            incident_ids,
+            comment=values.get("incidentComment"),
+            reasons=values.get("mergeReasons"),
+        ),
+    )
+    return _merge_outcome(request, target)

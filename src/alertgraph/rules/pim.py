@@ -7,6 +7,7 @@ operation row is created ``running`` in the request's transaction and finished b
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 
 from alertgraph.errors import BadRequest
+from alertgraph.rules.request import Outcome, WriteRequest
 from alertgraph.rules.validate import Problems
 from alertgraph.schema.endpoints import PIM_ROOT, entity_set
 from alertgraph.store.codec import parse_duration
@@ -214,3 +216,32 @@ def _flag(definition: Mapping[str, Any] | None) -> str:
         return "unknown (no definition found)"
     value = definition.get("isRemediatable")
     return "null" if value is None else str(value).lower()
+
+
+def refresh_action(request: WriteRequest) -> Outcome:
+    """202 + Location of a running operation; the rescan runs after the response (spec R4, R5)."""
+    alert_id = request.key
+    if alert_id is None:
+        check_scope(request.body)
+    else:
+        request.no_parameters("refresh of one alert")
+    store, actor = request.store, request.actor
+    operation_id = run_write(store, actor, lambda tx: start_refresh(tx, alert_id))
+    request.after_response.append(
+        functools.partial(
+            finish_refresh, store, actor, operation_id, alert_id, request.service_root
+        )
+    )
+    return Outcome(
+        status=202, headers={"Location": operation_url(request.service_root, operation_id)}
+    )
+
+
+def remediate_action(request: WriteRequest) -> Outcome:
+    """200 with no body (the action declares no return type); spec R8."""
+    request.no_parameters("remediate")
+    alert_id, incident_id = request.parent_key, request.key
+    assert alert_id is not None
+    assert incident_id is not None
+    run_write(request.store, request.actor, lambda tx: remediate(tx, alert_id, incident_id))
+    return Outcome(status=200)

@@ -1,14 +1,18 @@
 """The served entity sets: one row each, everything else is derived from the EDM.
 
 A row says where a collection lives in the URL space, which EDM type it holds, which table stores
-it, what Graph documents about it (query options, limits, permissions, write codes) and how its
-navigation properties join other sets. Adding an endpoint is adding a row here.
+it, what Graph documents about it (query options, limits, permissions, write codes), which writes it
+takes and how its navigation properties join other sets. Bound actions come from the CSDL's
+bindings; what they do lives in alertgraph.rules. Adding an endpoint is a row here plus its rules.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
+
+from alertgraph.schema.edm import load_model
 
 SECURITY_READ_ROLES = (
     "Security Reader",
@@ -48,6 +52,15 @@ ALL_OPTIONS = frozenset(
         "$id",
     }
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """Any one of ``permissions`` (least privileged first); for delegated calls also one of
+    ``roles`` (directory role names) unless it is empty."""
+
+    permissions: tuple[str, ...]
+    roles: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,15 +106,48 @@ class EntitySet:
     navigations: tuple[Navigation, ...] = ()
     patch_status: int = 200
     updatable: tuple[str, ...] = ()
+    #: properties a PATCH body must carry (Graph answers 400 without them)
+    patch_required: tuple[str, ...] = ()
+    #: PATCH bodies are validated against the stored derived type and must name it
+    patch_by_runtime_type: bool = False
+    #: POST to the collection creates an item (on /beta)
+    insertable: bool = False
+    #: the entity has a ``comments`` collection that POST appends to
+    has_comments: bool = False
+    #: actions Graph serves that the shipped CSDL does not declare: (name, bound to collection)
+    undeclared_actions: tuple[tuple[str, bool], ...] = ()
+    #: operations (actions, navigations) whose permissions differ from plain read and write
+    access: dict[str, Access] = field(default_factory=dict)
     indexes: tuple[tuple[str, ...], ...] = ()
-    countable: bool = True
-    extra: dict[str, str] = field(default_factory=dict)
 
     def navigation(self, name: str) -> Navigation | None:
         for nav in self.navigations:
             if nav.name == name:
                 return nav
         return None
+
+    def actions(self, *, on_collection: bool) -> tuple[str, ...]:
+        """Names of the actions bound to the collection (or to one entity) of this set."""
+        return _bound_actions(self.type_name, on_collection) + tuple(
+            name for name, collection in self.undeclared_actions if collection == on_collection
+        )
+
+
+@functools.cache
+def _bound_actions(type_name: str, on_collection: bool) -> tuple[str, ...]:
+    """Actions the CSDL binds to ``type_name`` or one of its base types, as OData routing does."""
+    model = load_model()
+    lineage: list[str] = []
+    current: str | None = type_name
+    while current is not None:
+        lineage.append(current)
+        struct = model.types.get(current)
+        current = struct.base if struct is not None else None
+    return tuple(
+        action.name.rsplit(".", 1)[1]
+        for action in model.actions
+        if action.binding.name in lineage and action.binding.collection == on_collection
+    )
 
 
 PIM_ROOT = "identityGovernance/roleManagementAlerts"
@@ -145,6 +191,18 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         page_size=100,
         default_order=(("createdDateTime", True), ("id", False)),
         updatable=("assignedTo", "classification", "determination", "status"),
+        insertable=True,
+        has_comments=True,
+        undeclared_actions=(("createAlert", True),),
+        # permission table not published; the sibling action's permission or the alert write one
+        access={
+            "moveAlerts": Access(
+                ("SecurityData.Manage.All", "SecurityAlert.ReadWrite.All"), SECURITY_WRITE_ROLES
+            ),
+            "createAlert": Access(
+                ("SecurityAlert.Create.All", "SecurityAlert.ReadWrite.All"), SECURITY_WRITE_ROLES
+            ),
+        },
         indexes=(
             ("createdDateTime", "id"),
             ("lastUpdateDateTime", "id"),
@@ -180,6 +238,15 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         default_order=(("createdDateTime", True), ("id", False)),
         navigations=(Navigation("alerts", "alerts_v2", "id", "incidentId", True),),
         updatable=("assignedTo", "classification", "determination", "status", "customTags"),
+        has_comments=True,
+        access={
+            "mergeIncidents": Access(("SecurityData.Manage.All",), SECURITY_WRITE_ROLES),
+            # /security/incidents/{id}/alerts and $expand=alerts: the incident read permission
+            "alerts": Access(
+                ("SecurityIncident.Read.All", "SecurityIncident.ReadWrite.All"),
+                SECURITY_READ_ROLES,
+            ),
+        },
         indexes=(("createdDateTime", "id"), ("lastUpdateDateTime", "id"), ("status",)),
     ),
     EntitySet(
@@ -195,6 +262,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         page_size=100,
         default_order=(("detectedDateTime", True), ("id", False)),
         updatable=("status", "resolvedReason"),
+        patch_required=("status",),
         indexes=(("detectedDateTime", "id"), ("status", "detectedDateTime", "id")),
     ),
     EntitySet(
@@ -220,6 +288,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         ),
         patch_status=204,
         updatable=("isActive",),
+        patch_required=("isActive",),
     ),
     EntitySet(
         name="pim_incidents",
@@ -249,6 +318,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
             Navigation("alertDefinition", "pim_definitions", "alertDefinitionId", "id", False),
         ),
         patch_status=204,
+        patch_by_runtime_type=True,
         updatable=(
             "isEnabled",
             "duration",
