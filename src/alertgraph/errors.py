@@ -8,6 +8,8 @@ Graph uses for the same situation where we know it.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from typing import Any
 
 
@@ -120,3 +122,18 @@ class UnsupportedMediaType(GraphError):
 class TooManyRequests(GraphError):
     status = 429
     code = "TooManyRequests"
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """`` Did you mean 'x'?`` for the closest of ``choices`` (or one differing only in case), else
+    an empty string: the one hint every error message uses."""
+    options = list(choices)
+    close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
+    if not close:
+        close = [choice for choice in options if choice.lower() == name.lower()][:1]
+    return f" Did you mean '{close[0]}'?" if close else ""
+
+
+def entity_not_found(path: str, key: str) -> NotFound:
+    """The one 404 for a missing entity, on GET and on writes alike (``path``: the set's path)."""
+    return NotFound(f"No {path} item has the id '{key}'.")

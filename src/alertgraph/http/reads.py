@@ -11,7 +11,7 @@ from collections.abc import Callable
 from sqlalchemy import select
 
 from alertgraph import odata
-from alertgraph.errors import MethodNotAllowed, NotFound
+from alertgraph.errors import MethodNotAllowed, NotFound, entity_not_found
 from alertgraph.http import writes
 from alertgraph.http.call import Call, Reply
 from alertgraph.http.routing import Target
@@ -90,7 +90,7 @@ def _navigation_collection(call: Call, *, count: bool) -> Reply:
     with call.store.engine.connect() as conn:
         local_value = conn.execute(select(source.c[nav.local]).where(*where)).first()
     if local_value is None:
-        raise NotFound(f"No {es.path} item has the id '{target.key}'.")
+        raise entity_not_found(es.path, target.key)
     link_value = local_value[0]
     related = entity_set(nav.target)
     ctx = call.read_context()

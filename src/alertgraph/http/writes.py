@@ -13,13 +13,13 @@ from typing import Any
 from sqlalchemy import select
 
 from alertgraph import odata
-from alertgraph.errors import BadRequest, MethodNotAllowed, NotFound
+from alertgraph.errors import BadRequest, MethodNotAllowed, NotFound, did_you_mean
 from alertgraph.http.call import Call, Reply
 from alertgraph.identity.auth import authorize
 from alertgraph.rules import alerts_incidents
 from alertgraph.rules.endpoint_rules import ACTION_RULES, CREATE_RULES, PATCH_RULES
 from alertgraph.rules.request import Outcome, WriteRequest
-from alertgraph.rules.validate import Problems, did_you_mean, validate_patch
+from alertgraph.rules.validate import Problems, validate_patch
 from alertgraph.schema.endpoints import EntitySet
 from alertgraph.store.database import TENANT, TYPE
 from alertgraph.store.transaction import Actor, not_found, run_write

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import difflib
 import json
 import logging
 import math
@@ -27,7 +26,7 @@ from typing import Any, Literal
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from alertgraph.errors import Forbidden, Unauthorized
+from alertgraph.errors import Forbidden, Unauthorized, did_you_mean
 from alertgraph.identity import keys
 from alertgraph.identity.keys import TrustedIssuer, add_app, load_trusted_issuers, rotate_key
 from alertgraph.schema.endpoints import ENTITY_SETS, Access, EntitySet
@@ -103,8 +102,7 @@ def role_template_id(role: str) -> str:
     lowered = {name.lower(): name for name in ROLE_TEMPLATE_IDS}
     if role.lower() in lowered:
         return ROLE_TEMPLATE_IDS[lowered[role.lower()]]
-    close = difflib.get_close_matches(role, list(ROLE_TEMPLATE_IDS), n=1, cutoff=0.6)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
+    hint = did_you_mean(role, ROLE_TEMPLATE_IDS)
     raise ValueError(
         f"unknown directory role '{role}'; known roles: {', '.join(ROLE_TEMPLATE_IDS)}.{hint}"
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
+from alertgraph.errors import did_you_mean
 from alertgraph.odata import nodes as n
+
+__all__ = ["did_you_mean"]
 from alertgraph.schema.edm import INTEGER_TYPES
 
 NUMERIC = frozenset({n.INT, n.DECIMAL, n.DOUBLE})
@@ -24,11 +26,6 @@ def lookup(name: str, choices: Iterable[str]) -> str | None:
     lowered = name.lower()
     found = [choice for choice in names if choice.lower() == lowered]
     return found[0] if len(found) == 1 else None
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.6)
-    return f" Did you mean '{close[0]}'?" if close else ""
 
 
 def describe(vtype: n.VType) -> str:

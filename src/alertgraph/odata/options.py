@@ -7,12 +7,11 @@ Unknown, duplicated and disallowed options are rejected here.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from urllib.parse import unquote_plus
 
-from alertgraph.errors import ODataError
+from alertgraph.errors import ODataError, did_you_mean
 from alertgraph.schema.endpoints import ALL_OPTIONS, EntitySet
 
 
@@ -86,8 +85,7 @@ def split_query(
                 parts.append(("", part))
                 continue  # Graph ignores parameters that are not system query options
         if lowered not in ALL_OPTIONS:
-            close = difflib.get_close_matches(lowered, sorted(ALL_OPTIONS), n=1, cutoff=0.6)
-            hint = f" Did you mean '{close[0]}'?" if close else ""
+            hint = did_you_mean(lowered, sorted(ALL_OPTIONS))
             raise ODataError(
                 f"'{name}' is not a query option.{hint} Query options allowed here: "
                 f"{', '.join(sorted(allowed))}"

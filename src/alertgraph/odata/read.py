@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from alertgraph.errors import NotFound, ODataError
+from alertgraph.errors import ODataError, entity_not_found
 from alertgraph.odata import casemap, paging
 from alertgraph.odata.context import ReadContext
 from alertgraph.odata.options import RawOptions, split_query
@@ -243,7 +243,7 @@ def _check_parent(
         sa.select(table.c["id"]).where(table.c[TENANT] == ctx.tenant, table.c["id"] == parent_key)
     ).first()
     if found is None:
-        raise NotFound(f"No {parent.path.rsplit('/', 1)[1]} item with id '{parent_key}' was found.")
+        raise entity_not_found(parent.path, parent_key)
 
 
 def count_collection(
@@ -285,8 +285,7 @@ def get_entity(
             conditions.append(table.c[PARENT] == parent_key)
         row = conn.execute(sa.select(table).where(*conditions)).mappings().first()
         if row is None:
-            name = entity_set.path.rsplit("/", 1)[1]
-            raise NotFound(f"No {name} item with id '{key}' was found.")
+            raise entity_not_found(entity_set.path, key)
         entities = _shape_rows(ctx, conn, entity_set, query, [row])
     body: dict[str, Any] = {
         "@odata.context": context_url(ctx.service_root, entity_set, query, parent_key, entity=True)

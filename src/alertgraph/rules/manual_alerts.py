@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from alertgraph.errors import BadRequest
+from alertgraph.errors import BadRequest, did_you_mean
 from alertgraph.rules.alerts_incidents import (
     ALERTS,
     PORTAL,
@@ -26,7 +26,6 @@ from alertgraph.rules.request import Outcome, WriteRequest
 from alertgraph.rules.validate import (
     Problems,
     check_type_annotation,
-    did_you_mean,
     parse_value,
     require_object,
 )

@@ -7,11 +7,10 @@ what can be updated, so a client fixes its request in one round.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from alertgraph.errors import BadRequest
+from alertgraph.errors import BadRequest, did_you_mean
 from alertgraph.schema.edm import EnumType, StructuredType, TypeRef
 from alertgraph.schema.endpoints import EntitySet
 from alertgraph.store.codec import ValueProblem
@@ -68,14 +67,6 @@ class Problems:
 def _sentence(target: str, message: str) -> str:
     text = f"{target}: {message}" if target else message
     return text if text.endswith((".", "?")) else text + "."
-
-
-def did_you_mean(name: str, choices: Iterable[str]) -> str:
-    options = list(choices)
-    close = difflib.get_close_matches(name, options, n=1, cutoff=0.7)
-    if not close:
-        close = [choice for choice in options if choice.lower() == name.lower()][:1]
-    return f" Did you mean '{close[0]}'?" if close else ""
 
 
 def require_object(body: Any, what: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ runtime type where the declared type has subtypes. Storage forms of values are d
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -39,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeEngine
 
+from alertgraph.errors import did_you_mean
 from alertgraph.schema.edm import Model, Property, StructuredType, TypeRef, load_model
 from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet
 from alertgraph.store.codec import Codec, Converter, Problem, Reader, ValueProblem
@@ -340,8 +341,9 @@ class Store:
             if entry is None:
                 if key.startswith("@") or ("@odata." in key):
                     continue
-                hint = _did_you_mean(key, actual.properties)
-                problems.append(Problem(prefix + key, f"is not a property of {actual.name}{hint}"))
+                hint = did_you_mean(key, actual.properties)
+                message = f"is not a property of {actual.name}" + ("." + hint if hint else "")
+                problems.append(Problem(prefix + key, message))
                 continue
             if value is None:
                 if entry[0]:
@@ -388,14 +390,3 @@ class Store:
 
 def _join(where: str, key: str) -> str:
     return f"{where}.{key}" if where else key
-
-
-def _did_you_mean(name: str, choices: Iterable[str]) -> str:
-    import difflib
-
-    close = difflib.get_close_matches(name, list(choices), n=1, cutoff=0.75)
-    if not close:
-        lowered = {choice.lower(): choice for choice in choices}
-        if name.lower() in lowered:
-            close = [lowered[name.lower()]]
-    return f". Did you mean '{close[0]}'?" if close else ""

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
-from alertgraph.errors import NotFound
+from alertgraph.errors import NotFound, entity_not_found
 from alertgraph.schema.endpoints import EntitySet
 from alertgraph.store.codec import format_datetime, now_ticks
 from alertgraph.store.database import PARENT, TENANT, Store, audit_table, meta_table
@@ -247,4 +247,4 @@ def run_write(store: Store, actor: Actor, work: Callable[[Tx], T]) -> T:
 
 
 def not_found(es: EntitySet, key: str) -> NotFound:
-    return NotFound(f"No {es.path} item has the id '{key}'.")
+    return entity_not_found(es.path, key)
