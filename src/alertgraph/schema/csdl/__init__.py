@@ -1,0 +1,1 @@
+"""Graph's CSDL documents shipped with the package (origin and trimming in README.md here)."""
