@@ -1,9 +1,9 @@
 """Graph's error responses.
 
-Every failure leaves the server as Graph's envelope
-``{"error": {"code", "message", "innerError": {"date", "request-id", "client-request-id"}}}``,
-rendered by the one handler in app.py. Raise the most specific subclass; its ``code`` is the one
-Graph uses for the same situation where we know it.
+Every failure leaves the server as Graph's envelope ``{"error": {"code", "message",
+"innerError": {"date", "request-id", "client-request-id"}}}``, rendered by the one handler in
+http/app.py. Raise the most specific subclass; its ``code`` is the one Graph uses for the same
+situation where we know it.
 """
 
 from __future__ import annotations

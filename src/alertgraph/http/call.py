@@ -1,6 +1,6 @@
 """What a handler gets (Call) and gives back (Reply); no HTTP types below this line.
 
-Handlers in api.py (reads) and workflow.py (writes and actions) are plain synchronous functions of a
+Handlers in reads.py (reads) and writes.py (writes and actions) are plain synchronous functions of a
 Call, run in Starlette's thread pool, so database code stays synchronous.
 """
 

@@ -1,4 +1,4 @@
-"""The read-side OData engine: query options → SQL → Graph JSON (the only module api.py imports).
+"""The read-side OData engine: query options → SQL → Graph JSON (the only module http/ imports).
 
 Pipeline: options.py (split the query string) → parser.py (syntax) → bind.py/query.py (names,
 types, limits) → sql.py (SQLAlchemy Core) → read.py (pages, expansions) → shape.py (JSON).

@@ -7,11 +7,12 @@ hold deployment-wide data and become reference tables (one full copy per node).
 
 PIM alert definitions are distributed, not reference tables: although every tenant has the same
 catalogue of alert kinds, Graph gives each tenant its own rows (ids are
-``DirectoryRole_{tenantId}_{AlertName}``) and every read filters by tenant. A reference table would
-grow by one copy of the catalogue per tenant on every node and gain nothing.
+``DirectoryRole_{tenantId}_{AlertName}``) and every read filters by tenant. A reference table
+would grow by one copy of the catalogue per tenant on every node and gain nothing.
 
-The statements are derived from the SQLAlchemy metadata, so a table added to store.py is covered
-without editing this file. ``python -m alertgraph.ops.citus`` prints the whole script.
+The statements are derived from the SQLAlchemy metadata, so a table added to store/database.py
+is covered without editing this file. ``python -m alertgraph.ops.citus`` prints the whole
+script.
 """
 
 from __future__ import annotations

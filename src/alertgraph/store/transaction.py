@@ -2,7 +2,7 @@
 
 Every write runs through :func:`run_write`: one transaction that locks the rows it changes, applies
 the change and appends one audit record per changed entity, so both are committed or neither is.
-Callers above (actions_*.py) work in Graph JSON; conversion to columns happens here.
+Callers above (alertgraph.rules) work in Graph JSON; conversion to columns happens here.
 """
 
 from __future__ import annotations
