@@ -99,7 +99,7 @@ def _to_v1(entity: dict[str, Any], es: EntitySet) -> None:
         return
     allowed = versions.member_names(versions.V1, es.type_name)
     if _foreign_type(entity):
-        del entity["@odata.type"]  # e.g. a manual alert is a plain alert on v1.0
+        entity["@odata.type"] = "#" + es.type_name  # e.g. a manual alert is a plain alert on v1.0
     for name in list(entity):
         base = name.split("@", 1)[0]
         if base and base not in allowed:
