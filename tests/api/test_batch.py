@@ -79,9 +79,19 @@ def test_depends_on_failure_gives_424_down_the_chain(client, data, headers) -> N
             "requests": [
                 {"id": "bad", "method": "GET", "url": "/security/alerts_v2/nope"},
                 {"id": "next", "method": "GET", "url": "/security/incidents", "dependsOn": ["BAD"]},
-                {"id": "last", "method": "GET", "url": "/security/incidents", "dependsOn": ["next"]},
+                {
+                    "id": "last",
+                    "method": "GET",
+                    "url": "/security/incidents",
+                    "dependsOn": ["next"],
+                },
                 {"id": "ok", "method": "GET", "url": "/security/incidents"},
-                {"id": "after-ok", "method": "GET", "url": "/security/alerts_v2", "dependsOn": ["ok"]},
+                {
+                    "id": "after-ok",
+                    "method": "GET",
+                    "url": "/security/alerts_v2",
+                    "dependsOn": ["ok"],
+                },
             ]
         },
     )
@@ -102,7 +112,12 @@ def test_dependencies_run_first(client, data, headers) -> None:
         headers=headers,
         json={
             "requests": [
-                {"id": "read", "method": "GET", "url": "/security/alerts_v2/a2", "dependsOn": ["w"]},
+                {
+                    "id": "read",
+                    "method": "GET",
+                    "url": "/security/alerts_v2/a2",
+                    "dependsOn": ["w"],
+                },
                 {
                     "id": "w",
                     "method": "PATCH",
@@ -138,8 +153,14 @@ def test_twenty_requests_at_most(client, data, headers) -> None:
 @pytest.mark.parametrize(
     ("requests", "says"),
     [
-        ([{"id": "1", "method": "GET", "url": "/x"}, {"id": "1", "method": "GET", "url": "/y"}], "twice"),
-        ([{"id": "a", "method": "GET", "url": "/x"}, {"id": "A", "method": "GET", "url": "/y"}], "twice"),
+        (
+            [{"id": "1", "method": "GET", "url": "/x"}, {"id": "1", "method": "GET", "url": "/y"}],
+            "twice",
+        ),
+        (
+            [{"id": "a", "method": "GET", "url": "/x"}, {"id": "A", "method": "GET", "url": "/y"}],
+            "twice",
+        ),
         ([{"method": "GET", "url": "/x"}], "'id' is required"),
         ([{"id": "1", "method": "FETCH", "url": "/x"}], "'method'"),
         ([{"id": "1", "method": "GET"}], "'url' is required"),
@@ -168,7 +189,9 @@ def test_malformed_batches_are_400(client, data, headers, requests, says) -> Non
 
 
 def test_each_item_is_authorized_with_the_callers_token(client, app, data) -> None:
-    reader = mint(app, app_id="11111111-0000-4000-8000-000000000001", roles=["SecurityAlert.Read.All"])
+    reader = mint(
+        app, app_id="11111111-0000-4000-8000-000000000001", roles=["SecurityAlert.Read.All"]
+    )
     response = client.post(
         BATCH,
         headers={"Authorization": f"Bearer {reader}"},
@@ -238,7 +261,8 @@ def test_v1_batch_answers_in_v1_shape(client, data, headers) -> None:
     )
     body = items["1"]["body"]
     assert body["@odata.context"].startswith("http://testserver/v1.0/$metadata#")
-    assert body["id"] == "7" and "recommendedActions" not in body
+    assert body["id"] == "7"
+    assert "recommendedActions" not in body
 
 
 def test_middleware_sees_every_sub_request(settings, data) -> None:

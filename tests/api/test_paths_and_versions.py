@@ -141,7 +141,11 @@ def test_metadata_and_actions_in_any_case(client, data, headers) -> None:
 
 
 def test_unknown_segments_still_404(client, data, headers) -> None:
-    for path in ("/beta/security/alerts_v3", "/BETA/security/partner/x", "/v2.0/security/alerts_v2"):
+    for path in (
+        "/beta/security/alerts_v3",
+        "/BETA/security/partner/x",
+        "/v2.0/security/alerts_v2",
+    ):
         assert client.get(path, headers=headers).status_code == 404, path
 
 
@@ -173,7 +177,9 @@ def test_container_needs_the_permission_of_its_collections(client, app) -> None:
         assert response.status_code == 403, response.text
     partner = {
         "Authorization": "Bearer "
-        + mint(app, app_id="11111111-0000-4000-8000-000000000001", roles=["PartnerSecurity.Read.All"])
+        + mint(
+            app, app_id="11111111-0000-4000-8000-000000000001", roles=["PartnerSecurity.Read.All"]
+        )
     }
     assert client.get("/beta/security/partner", headers=partner).status_code == 200
 
@@ -224,7 +230,8 @@ def test_v1_refuses_beta_only_properties_in_options(client, data, headers, query
     response = client.get(f"/v1.0/security/incidents?{query}", headers=headers)
     assert response.status_code == 400, response.text
     message = response.json()["error"]["message"]
-    assert "beta-only" in message and "microsoft.graph.security.incident" in message
+    assert "beta-only" in message
+    assert "microsoft.graph.security.incident" in message
     assert client.get(f"/beta/security/incidents?{query}", headers=headers).status_code == 200
 
 

@@ -21,7 +21,8 @@ GRAPH = "https://graph.microsoft.com/.default"
 TOKEN_URL = f"/{TENANT_A}/oauth2/v2.0/token"
 DESCRIPTION = re.compile(
     r"^AADSTS(?P<code>\d+): (?P<text>.+)\r\nTrace ID: (?P<trace>[0-9a-f-]{36})"
-    r"\r\nCorrelation ID: (?P<corr>[^\r\n]+)\r\nTimestamp: (?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ)$",
+    r"\r\nCorrelation ID: (?P<corr>[^\r\n]+)"
+    r"\r\nTimestamp: (?P<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ)$",
     re.S,
 )
 

@@ -78,7 +78,9 @@ def test_batch_request_content_reads_and_writes(sdk: Sdk) -> None:
             RequestConfiguration(query_parameters=params(top=3))
         )
         incidents = client.security.incidents.to_get_request_information()
-        missing = client.security.alerts_v2.by_alert_id("no-such-alert").to_get_request_information()
+        missing = client.security.alerts_v2.by_alert_id(
+            "no-such-alert"
+        ).to_get_request_information()
         patch = client.security.alerts_v2.by_alert_id(target).to_patch_request_information(
             Alert(assigned_to="batch@contoso.com")
         )
@@ -103,7 +105,8 @@ def test_batch_request_content_reads_and_writes(sdk: Sdk) -> None:
         raw = await _raw(builder, content)
         bodies = {item["id"]: item.get("body") for item in raw["responses"]}
         listed = _model(bodies["alerts"], AlertCollectionResponse)
-        assert len(listed.value) == 3 and all(alert.id for alert in listed.value)
+        assert len(listed.value) == 3
+        assert all(alert.id for alert in listed.value)
         assert _model(bodies["incidents"], IncidentCollectionResponse).value
         patched = _model(bodies["patch"], Alert)
         assert (patched.id, patched.assigned_to) == (target, "batch@contoso.com")

@@ -104,7 +104,8 @@ def test_client_secret_credential_and_sdk_over_tls(db_url, tmp_path, monkeypatch
             wrong.get_token("https://graph.microsoft.com/.default")
         message = str(refused.value)
         assert "AADSTS7000215: Invalid client secret provided" in message
-        assert "Trace ID:" in message and "Correlation ID:" in message
+        assert "Trace ID:" in message
+        assert "Correlation ID:" in message
         wrong.close()
         gc.collect()
 

@@ -75,7 +75,7 @@ def _parse(body: Any) -> list[Item]:
         )
     raw_items = body["requests"]
     if not raw_items:
-        raise BadRequest("The $batch \"requests\" array is empty; send 1 to 20 requests.")
+        raise BadRequest('The $batch "requests" array is empty; send 1 to 20 requests.')
     if len(raw_items) > MAX_REQUESTS:
         raise BadRequest(
             f"The $batch holds {len(raw_items)} requests; a batch can hold at most {MAX_REQUESTS}."
@@ -122,7 +122,7 @@ def _item(raw: Any, index: int) -> Item:
     if "://" in url.split("?", 1)[0] or url.startswith("//"):
         raise BadRequest(
             f"{where}: the url '{url}' is absolute; batch urls are relative to the batch's "
-            "version root, e.g. \"/security/alerts_v2?$top=5\"."
+            'version root, e.g. "/security/alerts_v2?$top=5".'
         )
     headers = raw.get("headers", {}) or {}
     if not isinstance(headers, dict) or not all(

@@ -119,9 +119,12 @@ def resolve(raw_path: str) -> Target:
         return Target("service", version)
     names = [unquote(segment) for segment in rest]
     for container in CONTAINERS:
-        if version in container.versions and len(names) == len(container.segments):
-            if all(map(_same, names, container.segments)):
-                return Target("container", version, path=container.path, container=container)
+        if (
+            version in container.versions
+            and len(names) == len(container.segments)
+            and all(map(_same, names, container.segments))
+        ):
+            return Target("container", version, path=container.path, container=container)
 
     # Find the longest entity-set path that prefixes the request, where the segment right after
     # a set may carry its key in parentheses.

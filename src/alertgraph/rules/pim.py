@@ -125,8 +125,9 @@ def finish_refresh(
     """The work of a refresh, after the response: rescan the alerts, then mark the operation done.
 
     Rescanning stamps lastScannedDateTime, recounts incidentCount and reactivates a dismissed
-    alert (isActive back to true) that still has incidents, as Graph's refresh does. A failure marks the operation
-    failed with the reason in statusDetail (and is logged), so a poller never waits forever.
+    alert (isActive back to true) that still has incidents, as Graph's refresh does. A failure
+    marks the operation failed with the reason in statusDetail (and is logged), so a poller never
+    waits forever.
     """
 
     def rescan(tx: Tx) -> None:

@@ -280,6 +280,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
     ),
 )
 
+
 @dataclass(frozen=True, slots=True)
 class Container:
     """A singleton that only holds collections (``GET /security/partner``): Graph answers it
@@ -297,7 +298,9 @@ class Container:
 
 
 CONTAINERS: tuple[Container, ...] = (
-    Container("security/partner", "microsoft.graph.partner.security.partnerSecurity", "partner_alerts"),
+    Container(
+        "security/partner", "microsoft.graph.partner.security.partnerSecurity", "partner_alerts"
+    ),
     Container(PIM_ROOT, "microsoft.graph.roleManagementAlert", "pim_alerts"),
 )
 

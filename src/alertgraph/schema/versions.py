@@ -2,7 +2,8 @@
 
 The store, binding and SQL always work on the beta model (a superset); this module says which of
 its types, properties and actions exist on v1.0, so the HTTP layer can answer v1.0 requests in
-v1.0's shape and serve v1.0's $metadata. Derived from the two shipped CSDL files, never listed by hand.
+v1.0's shape and serve v1.0's $metadata. Derived from the two shipped CSDL files, never listed
+by hand.
 """
 
 from __future__ import annotations
