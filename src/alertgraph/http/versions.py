@@ -60,9 +60,7 @@ def check_request(target: Target, method: str, raw_query: str) -> None:
     for part in raw_query.split("&"):
         name, _, value = part.partition("=")
         option = unquote_plus(name).strip().lower()
-        if not option.startswith("$"):
-            option = "$" + option  # /beta-style $-less names are refused elsewhere on v1.0
-        if option not in _NAMING_OPTIONS:
+        if option not in _NAMING_OPTIONS:  # v1.0 has no $-less option names
             continue
         text = _STRING_LITERAL.sub("''", unquote_plus(value))
         for word in _IDENTIFIER.findall(text):
