@@ -229,6 +229,39 @@ def test_refresh_one_alert(client, pim, headers) -> None:
     assert client.post(f"{PIM}/alerts/nope/refresh", headers=headers).status_code == 404
 
 
+@pytest.mark.parametrize("scope", ["alert", "tenant"])
+def test_refresh_reactivates_a_dismissed_alert_whose_condition_holds(
+    client, pim, headers, scope
+) -> None:
+    """how-to-pim-alerts: refresh "reactivates dismissed alerts (updates isActive to true)"."""
+    holds, cleared = pim_id("StaleSignInAlert"), pim_id("InvalidLicenseAlert")
+    for key in (holds, cleared):
+        dismissed = client.patch(f"{PIM}/alerts/{key}", json={"isActive": False}, headers=headers)
+        assert dismissed.status_code == 204
+    # InvalidLicenseAlert's condition no longer holds: its incidents are gone
+    for incident in ("InvalidLicenseAlert-1", "InvalidLicenseAlert-2"):
+        table = pim.tables["pim_incidents"]
+        with pim.engine.begin() as conn:
+            conn.execute(table.delete().where(table.c.id == incident))
+    if scope == "alert":
+        for key in (holds, cleared):
+            response = client.post(f"{PIM}/alerts/{key}/refresh", headers=headers)
+            assert response.status_code == 202, response.text
+    else:
+        response = client.post(f"{PIM}/alerts/refresh", json=SCOPE, headers=headers)
+        assert response.status_code == 202, response.text
+    operation = client.get(
+        response.headers["location"].removeprefix("http://testserver"), headers=headers
+    ).json()
+    assert operation["status"] == "succeeded"
+    reactivated = client.get(f"{PIM}/alerts/{holds}", headers=headers).json()
+    assert reactivated["isActive"] is True
+    assert reactivated["incidentCount"] == 2
+    still = client.get(f"{PIM}/alerts/{cleared}", headers=headers).json()
+    assert still["isActive"] is False
+    assert still["incidentCount"] == 0
+
+
 def test_remediate_removes_the_incident(client, pim, headers) -> None:
     key = pim_id("StaleSignInAlert")
     url = f"{PIM}/alerts/{key}/alertIncidents/StaleSignInAlert-1/remediate"

@@ -26,6 +26,7 @@ TENANT = "dddddddd-0000-4000-8000-00000000000d"
 
 
 def test_client_secret_credential_and_sdk_over_tls(db_url, tmp_path, monkeypatch) -> None:
+    from azure.core.exceptions import ClientAuthenticationError
     from azure.identity import ClientSecretCredential
     from msgraph_beta import GraphRequestAdapter, GraphServiceClient
     from msgraph_beta.generated.models.o_data_errors.o_data_error import ODataError
@@ -93,6 +94,19 @@ def test_client_secret_credential_and_sdk_over_tls(db_url, tmp_path, monkeypatch
 
         asyncio.run(scenario())
         credential.close()
+        # a wrong secret: azure-identity (through MSAL) shows Entra's code and reason as Entra's
+        # answer would make it show them
+        wrong = ClientSecretCredential(
+            TENANT, client_id, "not-the-secret", authority=server.base,
+            disable_instance_discovery=True,
+        )  # fmt: skip
+        with pytest.raises(ClientAuthenticationError) as refused:
+            wrong.get_token("https://graph.microsoft.com/.default")
+        message = str(refused.value)
+        assert "AADSTS7000215: Invalid client secret provided" in message
+        assert "Trace ID:" in message
+        assert "Correlation ID:" in message
+        wrong.close()
         gc.collect()
 
 

@@ -27,11 +27,13 @@ from alertgraph.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from alertgraph.http import batch, versions
 from alertgraph.http.call import Call, Reply
 from alertgraph.http.reads import handler_for
-from alertgraph.http.routing import VERSIONS, resolve
+from alertgraph.http.routing import resolve, version_of
 from alertgraph.identity.auth import Authenticator, AuthSettings
 from alertgraph.identity.oidc import auth_routes
+from alertgraph.schema import versions as schema_versions
 from alertgraph.settings import Settings
 from alertgraph.store.database import Store
 
@@ -119,13 +121,13 @@ async def _serve(
     except GraphError:
         # Under a service root, whether a path or method exists is not told without a valid
         # token: 401 first. Paths outside /beta and /v1.0 (a browser's /favicon.ico) stay 404.
-        if raw_path.lstrip("/").split("/", 1)[0] in VERSIONS:
+        if version_of(raw_path.lstrip("/").split("/", 1)[0]) is not None:
             await run_in_threadpool(
                 authenticator.authenticate, authorization, request_id=request_id
             )
         raise
     if target.kind == "metadata":  # anonymous, as on Graph
-        return metadata_reply(store), None
+        return metadata_reply(store, target.version), None
     principal = await run_in_threadpool(
         authenticator.authenticate, authorization, request_id=request_id
     )
@@ -147,8 +149,11 @@ async def _serve(
         evolvable=PREFER_EVOLVABLE in request.headers.get("prefer", "").lower(),
         body=body,
     )
+    if target.kind == "batch" and not batch.is_sub_request(request.scope):
+        return await batch.run_batch(request, call), call
+    versions.check_request(target, request.method, raw_query)
     reply = await run_in_threadpool(handler, call)
-    return reply, call
+    return versions.shape_reply(target, reply), call
 
 
 def app_from_environment() -> Starlette:
@@ -158,7 +163,9 @@ def app_from_environment() -> Starlette:
     return create_app(Settings.from_env(os.environ))
 
 
-def metadata_reply(store: Store) -> Reply:
+def metadata_reply(store: Store, version: str = "beta") -> Reply:
+    if version != "beta":  # the store's model is beta's; other roots publish their own
+        return Reply(body=schema_versions.metadata_xml(version), kind="xml")
     return Reply(body=store.model.xml, kind="xml")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from alertgraph import odata
 from alertgraph.errors import MethodNotAllowed, NotFound, entity_not_found
-from alertgraph.http import writes
+from alertgraph.http import batch, containers, writes
 from alertgraph.http.call import Call, Reply
 from alertgraph.http.routing import Target
 from alertgraph.identity.auth import authorize
@@ -168,6 +168,8 @@ ROUTES: dict[tuple[str, str], Handler] = {
     ("navigation", "GET"): get_navigation,
     ("metadata", "GET"): service_document,  # answered before routing; listed for 405s
     ("service", "GET"): service_document,
+    ("container", "GET"): containers.get_container,
+    ("batch", "POST"): batch.nested_batch,  # the outer $batch is run by app.py
 }
 
 

@@ -2,7 +2,9 @@
 
 Works on the raw (still percent-encoded) path so that ``%2F`` inside a key is not a separator, as
 the official SDKs encode ids. Keys are accepted as ``/alerts/{id}`` and ``/alerts('{id}')`` (Graph
-uses both). Action segments are accepted with or without their namespace.
+uses both). Action segments are accepted with or without their namespace. Every segment but a
+key is matched case-insensitively, as Graph does (``/V1.0/Security/Alerts_V2/$Count``); the
+Target always carries the canonical spelling, so context URLs and nextLinks do too.
 """
 
 from __future__ import annotations
@@ -12,12 +14,21 @@ from typing import Literal
 from urllib.parse import unquote
 
 from alertgraph.errors import BadRequest, NotFound
-from alertgraph.schema.endpoints import ENTITY_SETS, EntitySet, entity_set
+from alertgraph.schema.endpoints import CONTAINERS, ENTITY_SETS, Container, EntitySet, entity_set
 
 VERSIONS = ("beta", "v1.0")
 
 TargetKind = Literal[
-    "collection", "count", "entity", "comments", "action", "navigation", "metadata", "service"
+    "collection",
+    "count",
+    "entity",
+    "comments",
+    "action",
+    "navigation",
+    "metadata",
+    "service",
+    "batch",
+    "container",
 ]
 
 ACTION_NAMESPACES = ("microsoft.graph.security.", "microsoft.graph.")
@@ -37,6 +48,8 @@ class Target:
     nav_key: str | None = None
     #: the collection path as addressed, for context URLs and nextLinks (keys in parentheses)
     path: str = ""
+    #: for kind "container": the singleton container addressed (``security/partner``)
+    container: Container | None = None
 
 
 def _split_key(segment: str) -> tuple[str, str | None]:
@@ -51,9 +64,23 @@ def _split_key(segment: str) -> tuple[str, str | None]:
 
 
 def _action_name(segment: str, allowed: tuple[str, ...]) -> str | None:
+    lowered = segment.lower()
     for name in allowed:
-        if segment == name or any(segment == ns + name for ns in ACTION_NAMESPACES):
+        if any(lowered == (ns + name).lower() for ns in ("", *ACTION_NAMESPACES)):
             return name
+    return None
+
+
+def _same(segment: str, name: str) -> bool:
+    """Graph matches path segments (not keys) case-insensitively."""
+    return segment.lower() == name.lower()
+
+
+def version_of(segment: str) -> str | None:
+    """The canonical version for a first path segment (``V1.0`` → ``v1.0``), or None."""
+    for version in VERSIONS:
+        if _same(segment, version):
+            return version
     return None
 
 
@@ -68,18 +95,28 @@ def resolve(raw_path: str) -> Target:
     Raises NotFound for paths that address nothing Graph serves here.
     """
     raw_segments = [segment for segment in raw_path.split("/") if segment != ""]
-    if not raw_segments or raw_segments[0] not in VERSIONS:
+    version = version_of(raw_segments[0]) if raw_segments else None
+    if version is None:
         raise NotFound(
             f"Resource not found for the path '{unquote(raw_path)}'. "
             "Paths start with /beta or /v1.0, for example /beta/security/alerts_v2.",
             code="NotFound",
         )
-    version = raw_segments[0]
     rest = raw_segments[1:]
-    if rest == ["$metadata"]:
+    if len(rest) == 1 and _same(unquote(rest[0]), "$metadata"):
         return Target("metadata", version)
+    if len(rest) == 1 and _same(unquote(rest[0]), "$batch"):
+        return Target("batch", version)
     if not rest:
         return Target("service", version)
+    names = [unquote(segment) for segment in rest]
+    for container in CONTAINERS:
+        if (
+            version in container.versions
+            and len(names) == len(container.segments)
+            and all(map(_same, names, container.segments))
+        ):
+            return Target("container", version, path=container.path, container=container)
 
     # Find the longest entity-set path that prefixes the request, where the segment right after
     # a set may carry its key in parentheses.
@@ -94,7 +131,7 @@ def resolve(raw_path: str) -> Target:
             continue
         names = [unquote(segment) for segment in rest[: count - 1]]
         last_name, paren_key = _split_key(rest[count - 1])
-        if [*names, last_name] != set_segments:
+        if not all(map(_same, [*names, last_name], set_segments)):
             continue
         return _below_set(version, candidate, paren_key, rest[count:])
     raise NotFound(
@@ -110,7 +147,7 @@ def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[st
         if not rest:
             return Target("collection", version, es, path=path)
         first = unquote(rest[0])
-        if first == "$count" and len(rest) == 1:
+        if _same(first, "$count") and len(rest) == 1:
             return Target("count", version, es, path=path)
         action = _action_name(first, es.actions(on_collection=True))
         if action is not None and len(rest) == 1:
@@ -122,10 +159,10 @@ def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[st
         return Target("entity", version, es, key=key, path=path)
     name, sub_key = _split_key(rest[0])
     tail = rest[1:]
-    if name == "comments" and es.has_comments and sub_key is None:
+    if _same(name, "comments") and es.has_comments and sub_key is None:
         if not tail:
             return Target("comments", version, es, key=key, path=entity_path + "/comments")
-        if tail == ["$count"]:
+        if len(tail) == 1 and _same(unquote(tail[0]), "$count"):
             return Target(
                 "count",
                 version,
@@ -137,7 +174,7 @@ def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[st
     action = _action_name(name, es.actions(on_collection=False))
     if action is not None and sub_key is None and not tail:
         return Target("action", version, es, key=key, action=action, path=entity_path)
-    nav = es.navigation(name)
+    nav = next((nav for nav in es.navigations if _same(name, nav.name)), None)
     if nav is None:
         raise NotFound(
             f"Resource not found for the segment '{name}' below {es.path}/{{id}}.", code="NotFound"
@@ -150,7 +187,7 @@ def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[st
         if sub_key is None:
             sub_key = unquote(tail[0])
             tail = tail[1:]
-            if sub_key == "$count" and not tail:
+            if _same(sub_key, "$count") and not tail:
                 return Target("count", version, target, parent_key=key, path=nav_path)
         if not tail:
             return Target("entity", version, target, key=sub_key, parent_key=key, path=nav_path)
@@ -167,7 +204,8 @@ def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[st
             )
         raise NotFound(f"Resource not found for the segment '{unquote(tail[0])}'.", code="NotFound")
     if sub_key is not None or tail:
-        if nav.collection and tail == ["$count"] and sub_key is None:
+        counted = len(tail) == 1 and _same(unquote(tail[0]), "$count")
+        if nav.collection and counted and sub_key is None:
             return Target(
                 "count",
                 version,

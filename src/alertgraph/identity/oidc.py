@@ -3,7 +3,8 @@
 OpenID discovery, the signing keys (JWKS) and the OAuth 2.0 token endpoint with the
 client-credentials grant, so MSAL / azure-identity and JWT libraries work against this server as
 they do against ``login.microsoftonline.com``. Every URL is built from the address the client used.
-Errors here are OAuth's (``{"error": "invalid_client", ...}``), not Graph's envelope.
+Errors here are OAuth's (``{"error": "invalid_client", ...}``) with Entra's members and AADSTS
+codes (``error_description`` opening with ``AADSTSnnnnn: ``), not Graph's envelope.
 """
 
 from __future__ import annotations
@@ -34,20 +35,24 @@ CLAIMS = "aud iss iat nbf exp tid oid sub upn preferred_username name azp appid 
 MAX_FORM_BYTES = 64_000
 #: tenant aliases that name no single directory: fine for discovery, not for app tokens
 TENANT_ALIASES = frozenset({"common", "organizations", "consumers"})
+#: where Entra's own lookup page explains each AADSTS code (the codes used here are Entra's)
+ERROR_URI = "https://login.microsoftonline.com/error?code={code}"
+#: Entra's generic code for a malformed or unusable request parameter
+INVALID_PARAMETER = 90100
 GRAPH_DEFAULT_SCOPES = frozenset(
     {"https://graph.microsoft.com/.default", "00000003-0000-0000-c000-000000000000/.default"}
 )
 
 
 class OAuthError(Exception):
-    def __init__(
-        self, error: str, description: str, *, status: int = 400, codes: tuple[int, ...] = ()
-    ) -> None:
+    """A refusal: OAuth's ``error``, Entra's AADSTS ``code`` and a description of the problem."""
+
+    def __init__(self, error: str, code: int, description: str, *, status: int = 400) -> None:
         super().__init__(description)
         self.error = error
         self.description = description
         self.status = status
-        self.codes = codes
+        self.code = code
 
 
 def _origin(request: Request) -> str:
@@ -75,13 +80,21 @@ def _oauth_error(request: Request, exc: OAuthError) -> JSONResponse:
         exc.description,
         trace_id,
     )
+    correlation_id = request.headers.get("client-request-id") or str(uuid.uuid4())
+    timestamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
+    # Entra's layout, which connectors parse: the code first, then the three reference lines
+    description = (
+        f"AADSTS{exc.code}: {exc.description}\r\nTrace ID: {trace_id}"
+        f"\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}"
+    )
     body: dict[str, Any] = {
         "error": exc.error,
-        "error_description": f"{exc.description}\r\nTrace ID: {trace_id}",
-        "error_codes": list(exc.codes),
-        "timestamp": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%SZ"),
+        "error_description": description,
+        "error_codes": [exc.code],
+        "timestamp": timestamp,
         "trace_id": trace_id,
-        "correlation_id": request.headers.get("client-request-id") or str(uuid.uuid4()),
+        "correlation_id": correlation_id,
+        "error_uri": ERROR_URI.format(code=exc.code),
     }
     headers = {"Cache-Control": "no-store", "Pragma": "no-cache", "x-ms-request-id": trace_id}
     if exc.status == 401:
@@ -95,13 +108,15 @@ def auth_routes(
     """Discovery, JWKS, token and (refusing) authorize endpoints, to mount at the server root."""
     authority = authenticator or Authenticator(store, settings)
 
-    def tenant_of(request: Request) -> str:
+    def tenant_of(request: Request, *, error: str = "invalid_tenant") -> str:
         tenant = str(request.path_params.get("tenant", "common"))
         if not valid_tenant(tenant):
+            # Entra: invalid_tenant on discovery, invalid_request on the token endpoint
             raise OAuthError(
-                "invalid_tenant",
-                f"'{tenant}' is not a valid tenant identifier (letters, digits, '-', '.').",
-                codes=(90002,),
+                error,
+                90002,
+                f"Tenant '{tenant}' not found: a tenant is a GUID or a domain name "
+                "(letters, digits, '-', '.').",
             )
         return tenant
 
@@ -154,14 +169,17 @@ def auth_routes(
         return JSONResponse(body, headers={"Cache-Control": "max-age=300, private"})
 
     async def token(request: Request) -> Response:
-        tenant = tenant_of(request)
+        tenant = tenant_of(request, error="invalid_request")
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/x-www-form-urlencoded":
+        # No Content-Type at all is read as a form, as Entra does (msticpy posts that way); an
+        # explicit other type is not: Entra then finds no parameter in the body.
+        if content_type not in ("", "application/x-www-form-urlencoded"):
             raise OAuthError(
                 "invalid_request",
-                "The token request must be a form post (Content-Type: "
-                "application/x-www-form-urlencoded).",
-                codes=(900144,),
+                900144,
+                "The request body must contain the following parameter: 'grant_type'. The body "
+                f"was sent as '{content_type}'; send the token request as a form "
+                "(Content-Type: application/x-www-form-urlencoded).",
             )
         raw = await _limited_body(request)
         form = _parse_form(raw)
@@ -171,6 +189,7 @@ def auth_routes(
         tenant_of(request)
         raise OAuthError(
             "unsupported_response_type",
+            INVALID_PARAMETER,
             "Interactive sign-in is not offered by this server. Use the client-credentials grant "
             "at the token endpoint, or mint a delegated token with `alertgraph token`.",
         )
@@ -190,7 +209,11 @@ def auth_routes(
 
 async def _limited_body(request: Request) -> bytes:
     """The form, read no further than MAX_FORM_BYTES (a huge body never fills memory)."""
-    too_large = OAuthError("invalid_request", "The token request body is too large.")
+    too_large = OAuthError(
+        "invalid_request",
+        INVALID_PARAMETER,
+        f"The token request body is too large: the limit is {MAX_FORM_BYTES} bytes.",
+    )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_FORM_BYTES:
         raise too_large
@@ -208,12 +231,18 @@ def _parse_form(raw: bytes) -> dict[str, str]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise OAuthError("invalid_request", "The token request body is not UTF-8.") from None
+        raise OAuthError(
+            "invalid_request", INVALID_PARAMETER, "The token request body is not UTF-8."
+        ) from None
     parsed = parse_qs(text, keep_blank_values=True)
     repeated = sorted(name for name, values in parsed.items() if len(values) > 1)
     if repeated:
         # RFC 6749 3.2: request parameters must not be included more than once
-        raise OAuthError("invalid_request", f"Parameter '{repeated[0]}' is repeated.")
+        raise OAuthError(
+            "invalid_request",
+            INVALID_PARAMETER,
+            f"The parameter '{repeated[0]}' is repeated; send each parameter once.",
+        )
     return {name: values[0] for name, values in parsed.items()}
 
 
@@ -225,18 +254,29 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     if scheme.lower() != "basic":
         raise OAuthError(
             "invalid_client",
-            "Client authentication must use HTTP Basic or form fields.",
+            7000216,
+            "'client_assertion', 'client_secret' or 'request' is required for the "
+            f"'client_credentials' grant type; an Authorization header of scheme '{scheme}' "
+            "is not a client credential (use HTTP Basic or form fields).",
             status=401,
         )
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         raise OAuthError(
-            "invalid_client", "The Basic authorization header is malformed.", status=401
+            "invalid_client",
+            7000216,
+            "The Basic authorization header is not base64 of UTF-8 'client_id:client_secret'.",
+            status=401,
         ) from None
     client_id, sep, secret = decoded.partition(":")
     if not sep:
-        raise OAuthError("invalid_client", "The Basic credentials have no ':'.", status=401)
+        raise OAuthError(
+            "invalid_client",
+            7000216,
+            "The Basic credentials have no ':' between client id and secret.",
+            status=401,
+        )
     # RFC 6749 2.3.1: both parts are form-urlencoded before Basic encoding
     return unquote(client_id.replace("+", " ")), unquote(secret.replace("+", " "))
 
@@ -248,26 +288,29 @@ def _client_credentials(
     if not grant:
         raise OAuthError(
             "invalid_request",
-            "The request body must contain the parameter 'grant_type'.",
-            codes=(900144,),
+            900144,
+            "The request body must contain the following parameter: 'grant_type'.",
         )
     if grant != "client_credentials":
         raise OAuthError(
             "unsupported_grant_type",
-            f"Grant type '{grant}' is not supported; this server issues tokens for the "
+            70003,
+            f"The access grant '{grant}' is not supported; this server issues tokens for the "
             "'client_credentials' grant only.",
-            codes=(70003,),
         )
     if tenant in TENANT_ALIASES:
         raise OAuthError(
             "invalid_request",
-            f"The client-credentials grant needs a tenant id in the URL, not '{tenant}'.",
-            codes=(50059,),
+            50059,
+            "No tenant-identifying information found in the request: the client-credentials "
+            f"grant needs a tenant id in the URL, not '{tenant}'.",
         )
     basic = _basic_credentials(request)
     if basic is not None and ("client_secret" in form or "client_assertion" in form):
         raise OAuthError(
-            "invalid_request", "Use one client authentication method, not Basic and form fields."
+            "invalid_request",
+            INVALID_PARAMETER,
+            "Use one client authentication method, not HTTP Basic and form fields together.",
         )
     client_id, secret = basic if basic is not None else (form.get("client_id"), None)
     if basic is None:
@@ -275,52 +318,61 @@ def _client_credentials(
     if not client_id:
         raise OAuthError(
             "invalid_request",
-            "The request body must contain the parameter 'client_id'.",
-            codes=(900144,),
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
         )
     if "client_assertion" in form and secret is None:
         raise OAuthError(
             "invalid_client",
-            "Certificate (client assertion) authentication is not supported; use a client secret.",
+            50012,
+            "Authentication failed: certificate (client assertion) authentication is not "
+            "supported by this server; use a client secret.",
             status=401,
         )
     if not secret:
         raise OAuthError(
             "invalid_client",
-            "The request body must contain 'client_secret' (or use HTTP Basic authentication).",
+            7000216,
+            "'client_assertion', 'client_secret' or 'request' is required for the "
+            "'client_credentials' grant type. Send 'client_secret' in the form or use HTTP "
+            "Basic authentication.",
             status=401,
-            codes=(7000218,),
         )
     scopes = form.get("scope", "").split()
     if not scopes:
         raise OAuthError(
             "invalid_request",
-            "The request body must contain the parameter 'scope' "
+            900144,
+            "The request body must contain the following parameter: 'scope' "
             "(https://graph.microsoft.com/.default).",
-            codes=(900144,),
         )
     if len(scopes) != 1 or scopes[0] not in GRAPH_DEFAULT_SCOPES:
         raise OAuthError(
             "invalid_scope",
-            f"The scope '{' '.join(scopes)}' is not valid for the client-credentials grant; "
+            1002012,
+            f"The provided value for scope {' '.join(scopes)} is not valid. Client credential "
+            "flows must have a scope value with /.default suffixed to the resource identifier: "
             "request 'https://graph.microsoft.com/.default'.",
-            codes=(1002012,),
         )
     found = keys.find_app(store, client_id)
     if found is None or found[0].tenant != tenant:
         # the same answer whether the app is unknown or registered in another tenant
         raise OAuthError(
             "unauthorized_client",
-            f"Application with identifier '{client_id}' was not found in the directory '{tenant}'.",
-            codes=(700016,),
+            700016,
+            f"Application with identifier '{client_id}' was not found in the directory "
+            f"'{tenant}'. You may have sent your authentication request to the wrong tenant, "
+            "or the app was registered in another tenant.",
         )
     app, salt, expected = found
     if not keys.check_secret(secret, salt, expected):
         raise OAuthError(
             "invalid_client",
-            f"Invalid client secret provided for app '{client_id}'.",
+            7000215,
+            "Invalid client secret provided. Ensure the secret being sent in the request is the "
+            f"client secret value, not the client secret ID, for a secret added to app "
+            f"'{client_id}'.",
             status=401,
-            codes=(7000215,),
         )
     access_token = authority.mint(
         tenant=tenant,

@@ -126,8 +126,10 @@ def finish_refresh(
 ) -> None:
     """The work of a refresh, after the response: rescan the alerts, then mark the operation done.
 
-    Rescanning stamps lastScannedDateTime and recounts incidentCount. A failure marks the operation
-    failed with the reason in statusDetail (and is logged), so a poller never waits forever.
+    Rescanning stamps lastScannedDateTime, recounts incidentCount and reactivates a dismissed
+    alert (isActive back to true) that still has incidents, as Graph's refresh does. A failure
+    marks the operation failed with the reason in statusDetail (and is logged), so a poller never
+    waits forever.
     """
 
     def rescan(tx: Tx) -> None:
@@ -141,12 +143,14 @@ def finish_refresh(
             )
             location = scope_url(service_root)
         for alert in alerts:
+            count = incident_count(tx, alert["id"])
+            changes: dict[str, Any] = {"lastScannedDateTime": tx.now, "incidentCount": count}
+            if count > 0 and alert.get("isActive") is False:
+                # "reactivates dismissed alerts (updates isActive to true)": the condition still
+                # holds, so the dismissal is undone
+                changes.update(isActive=True, lastModifiedDateTime=tx.now)
             tx.update(
-                PIM_ALERTS,
-                alert,
-                {"lastScannedDateTime": tx.now, "incidentCount": incident_count(tx, alert["id"])},
-                action="refresh",
-                extra={"operationId": operation_id},
+                PIM_ALERTS, alert, changes, action="refresh", extra={"operationId": operation_id}
             )
         _finish(tx, operation_id, "succeeded", location=location)
 

@@ -350,6 +350,30 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
     ),
 )
 
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    """A singleton that only holds collections (``GET /security/partner``): Graph answers it
+    with the bare entity, readable with the permissions of the collections below it."""
+
+    path: str
+    type_name: str
+    #: the entity set whose read permission and roles guard the container
+    guard: str
+    versions: tuple[str, ...] = ("beta",)
+
+    @property
+    def segments(self) -> list[str]:
+        return self.path.split("/")
+
+
+CONTAINERS: tuple[Container, ...] = (
+    Container(
+        "security/partner", "microsoft.graph.partner.security.partnerSecurity", "partner_alerts"
+    ),
+    Container(PIM_ROOT, "microsoft.graph.roleManagementAlert", "pim_alerts"),
+)
+
 BY_NAME: dict[str, EntitySet] = {entity_set.name: entity_set for entity_set in ENTITY_SETS}
 
 
