@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from alertgraph.errors import ODataError
@@ -191,15 +189,13 @@ def test_scope_filter_rejected(text: str, missing: str) -> None:
     assert "$filter=scopeId eq '/' and scopeType eq 'DirectoryRole'" in caught.value.message
 
 
-def test_parse_and_bind_are_fast_and_cached() -> None:
+def test_parse_and_bind_are_cached_by_text() -> None:
+    """The same option texts give the very same bound query; how fast that is, is measured by
+    the benchmark (bench/report.py, parse+bind micro-benchmark), not asserted here."""
     text = "severity eq 'high' and status in ('new','inProgress') and createdDateTime ge {}"
-    started = time.perf_counter()
-    for day in range(1, 29):  # fresh texts: parse + bind each
-        bind_query(ALERTS, {"$filter": text.format(f"2024-05-{day:02d}T00:00:00Z")})
-    fresh = (time.perf_counter() - started) / 28
-    started = time.perf_counter()
-    for _ in range(1000):
-        bind_query(ALERTS, {"$filter": text.format("2024-05-01T00:00:00Z"), "$top": "10"})
-    cached = (time.perf_counter() - started) / 1000
-    assert cached < 50e-6, f"cached parse+bind took {cached * 1e6:.1f} µs"
-    assert fresh < 2e-3, f"fresh parse+bind took {fresh * 1e6:.1f} µs"
+    options = {"$filter": text.format("2024-05-01T00:00:00Z"), "$top": "10"}
+    first = bind_query(ALERTS, dict(options))
+    assert bind_query(ALERTS, dict(options)) is first
+    other = bind_query(ALERTS, {**options, "$filter": text.format("2024-05-02T00:00:00Z")})
+    assert other is not first
+    assert other.filter != first.filter

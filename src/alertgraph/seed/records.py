@@ -4,7 +4,7 @@
 PIM catalogue); ``generate_alerts`` streams alerts quickly for benchmarks. Records are Graph JSON as
 the API returns it, so they go through :mod:`alertgraph.store.importer` like any user file.
 The entities behind the records live in :mod:`alertgraph.seed.vocab` and
-:mod:`alertgraph.seed.world`.
+:mod:`alertgraph.seed.world`, evidence in :mod:`alertgraph.seed.evidence`.
 """
 
 from __future__ import annotations
@@ -17,15 +17,10 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from alertgraph.seed.vocab import (
-    ANALYSTS,
-    PIM_KINDS,
-    ROLES,
-    TEMPLATES,
-    Template,
-    comment_text,
-    guid,
-)
+from alertgraph.seed.detections import TEMPLATES
+from alertgraph.seed.evidence import evidence_items
+from alertgraph.seed.pim_catalogue import PIM_KINDS
+from alertgraph.seed.vocab import ANALYSTS, ROLES, Template, comment_text, guid
 from alertgraph.seed.world import World
 from alertgraph.store.codec import (
     TICKS_PER_SECOND,
@@ -136,7 +131,7 @@ def build_alert(
         assigned = rng.choice(ANALYSTS)
     story = world.story(template, last)
     count = evidence_count if evidence_count is not None else rng.randint(1, 5)
-    evidence = story.evidence(template.evidence, count)
+    evidence = evidence_items(story, template.evidence, count)
     comments: list[dict[str, Any]] = []
     if with_comments:
         at = created
