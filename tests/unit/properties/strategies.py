@@ -93,6 +93,8 @@ ENUMS = {
 }
 DATETIMES = ["createdDateTime", "lastUpdateDateTime"]
 CMP = ["eq", "ne", "gt", "ge", "lt", "le"]
+EVIDENCE = "microsoft.graph.security."
+TYPE = "Evidence"
 string_values = st.text(alphabet="aAb%_' é", max_size=4)
 instants = st.sampled_from(
     [
@@ -245,6 +247,28 @@ def _atoms() -> st.SearchStrategy[str]:
                 f"userPrincipalName eq {quote(v)})"
             ),
             string_values,
+        ),
+        # 4.01: $count of a collection (duplicates count), type-cast segments on collections,
+        # JSON arrays after "in"
+        st.builds(
+            lambda c, o, k: f"{c}/$count {o} {k}",
+            st.sampled_from(["mitreTechniques", "evidence", f"evidence/{EVIDENCE}user{TYPE}"]),
+            st.sampled_from(CMP),
+            st.integers(0, 3),
+        ),
+        st.builds(
+            lambda k, o, v: f"evidence/{EVIDENCE}{k}{TYPE}/{o}(e: e/verdict eq '{v}')",
+            st.sampled_from(["user", "device"]),
+            st.sampled_from(["any", "all"]),
+            st.sampled_from(["unknown", "suspicious", "malicious"]),
+        ),
+        st.builds(
+            lambda k: f"evidence/{EVIDENCE}{k}{TYPE}/any()", st.sampled_from(["user", "device"])
+        ),
+        enum.flatmap(
+            lambda e: st.lists(st.sampled_from(ENUMS[e]), max_size=3).map(
+                lambda ms: f"{e} in [{', '.join(chr(34) + m + chr(34) for m in ms)}]"
+            )
         ),
     )
 
