@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.conftest import alert
+from tests.api.conftest import TENANT_B, alert
 
 from .spec_support import Api, Expected, device_evidence, open_api, user_evidence
 
@@ -274,3 +274,19 @@ def test_format_is_kept_in_next_links(api: Api) -> None:
     assert "$format=json" in body["@odata.nextLink"]
     follow = api.body(body["@odata.nextLink"].replace("http://testserver", ""))
     assert len(follow["value"]) == 24
+
+
+def test_count_of_a_navigation_collection(api: Api) -> None:
+    """``alerts/$count`` on incidents counts the related alerts of the caller's tenant only."""
+    api.load("incidents", [{"id": "100"}, {"id": "200"}, {"id": "300"}])
+    api.load("alerts_v2", [alert("c1", incidentId="300")])
+    # another tenant's alerts of incident 200 are not counted
+    api.load("alerts_v2", [alert(f"x{i}", incidentId="200") for i in range(3)], tenant=TENANT_B)
+    base = "/beta/security/incidents?$select=id&$filter="
+    assert sorted(api.ids(base + "alerts/$count ge 2")) == ["100"]
+    assert sorted(api.ids(base + "alerts/$count eq 1")) == ["300"]
+    assert sorted(api.ids(base + "alerts/$count eq 0")) == ["200"]
+    ordered = api.ids("/beta/security/incidents?$orderby=alerts/$count desc")
+    assert ordered == ["100", "300", "200"]
+    message = api.error(base + "alerts/microsoft.graph.security.alert/$count eq 0")
+    assert "a type cast after the navigation property 'alerts' is not supported" in message

@@ -202,9 +202,7 @@ def test_conformance_floors() -> None:
 def test_implemented_feature_cases_pass() -> None:
     cases = [c for c in load_cases() if any(p.search(c["Input"]) for p in IMPLEMENTED)]
     assert len(cases) >= 10, [c["Input"] for c in cases]
-    wrong = [
-        c["Input"] for c in cases if accepts(c["Rule"], c["Input"]) != ("FailAt" not in c)
-    ]
+    wrong = [c["Input"] for c in cases if accepts(c["Rule"], c["Input"]) != ("FailAt" not in c)]
     assert not wrong, wrong
 
 

@@ -501,7 +501,8 @@ class Binder(FunctionBinder, CollectionBinder):
                 if navigation.collection:
                     raise self.error(
                         f"'{nav_name}' is a collection of entities; test its members with "
-                        f"{nav_name}/any(x: x/...) or {nav_name}/all(x: x/...)",
+                        f"{nav_name}/any(x: x/...) or {nav_name}/all(x: x/...), or count "
+                        f"them with {nav_name}/$count",
                         pos,
                     )
                 if not segments:

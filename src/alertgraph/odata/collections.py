@@ -64,6 +64,12 @@ class CollectionBinder:
         if len(segments) > 1 and "." in segments[-1]:
             cast, segments = segments[-1], segments[:-1]
         shown = "/".join(segments)
+        if cast is not None and self.collection_navigation(p.Path(segments, path.pos)):
+            raise self.error(
+                f"a type cast after the navigation property '{shown}' is not supported (its "
+                f"entity set has no derived types); use {shown}/$count or {shown}/any(x: ...)",
+                path.pos,
+            )
         source = self.path(p.Path(segments, path.pos), allow_collection=True)
         if not source.type.collection:
             raise self.error(
