@@ -257,6 +257,12 @@ def test_format_json_is_accepted_everywhere(api: Api, path: str, value: str) -> 
     )
 
 
+def test_format_json_on_the_count_segment(api: Api) -> None:
+    response = api.get("/beta/security/alerts_v2/$count?$format=json&$filter=severity eq 'high'")
+    assert response.status_code == 200, response.text
+    assert response.text == "1"
+
+
 def test_format_other_values_are_refused(api: Api) -> None:
     for value in ("xml", "atom", "application/xml", ""):
         message = api.error(f"/beta/security/alerts_v2?$format={value}")

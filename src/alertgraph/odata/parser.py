@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Literal as TypingLiteral
-from typing import assert_never
+from typing import Any, assert_never
 
 from alertgraph.errors import ODataError
 from alertgraph.odata.projection import ExpandItem as ExpandItem
@@ -527,7 +527,7 @@ class Parser:
     def relocate(self, expr: Expr, pos: int) -> Expr:
         """An alias's tree placed where the alias stands: every node at ``pos`` (binding errors
         point at the alias), with its height recorded against the depth limit."""
-        changes: dict[str, object] = {"pos": pos}
+        changes: dict[str, Any] = {"pos": pos}
         children: list[Expr] = []
         for spec in fields(expr):
             value = getattr(expr, spec.name)

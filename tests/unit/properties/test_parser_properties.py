@@ -84,6 +84,18 @@ def test_any_text_gives_a_tree_or_an_odata_error(text: str) -> None:
         bind_query(entity_set("alerts_v2"), {"$filter": text, "$orderby": text})
 
 
+@given(syntax_trees, syntax_trees)
+def test_not_binds_tighter_than_comparisons(left: p.Expr, right: p.Expr) -> None:
+    """5.1.1.17: ``not a eq b`` is ``(not a) eq b``, whatever a and b are."""
+    text = f"not {p.to_text(left)} eq {p.to_text(right)}"
+    try:
+        parsed = p.parse_expression(text)
+    except ODataError as error:
+        assume("is already in use" not in error.message)
+        raise
+    assert p.to_text(parsed) == f"((not({p.to_text(left)})) eq {p.to_text(right)})"
+
+
 @given(alert_filters)
 def test_an_alias_binds_like_its_value(text: str) -> None:
     """5.1.1.13: a parameter alias stands for its value, wherever and however often it is used."""
