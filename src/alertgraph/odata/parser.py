@@ -10,8 +10,8 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Literal as TypingLiteral
 from typing import Any, assert_never
+from typing import Literal as TypingLiteral
 
 from alertgraph.errors import ODataError
 from alertgraph.odata.projection import ExpandItem as ExpandItem
