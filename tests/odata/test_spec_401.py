@@ -292,6 +292,13 @@ def test_count_of_a_navigation_collection(api: Api) -> None:
     assert sorted(api.ids(base + "alerts/$count ge 2")) == ["100"]
     assert sorted(api.ids(base + "alerts/$count eq 1")) == ["300"]
     assert sorted(api.ids(base + "alerts/$count eq 0")) == ["200"]
+    # collections of the related alerts, inside a lambda over them
+    assert api.ids(base + "alerts/any(a: a/mitreTechniques/$count ge 3)") == ["100"]
+    assert api.ids(base + "alerts/any(a: a/comments/any(c: c/comment eq 'e'))") == ["100"]
+    assert sorted(api.ids(base + "alerts/all(a: a/mitreTechniques/$count lt 3)")) == [
+        "200",
+        "300",
+    ]
     ordered = api.ids("/beta/security/incidents?$orderby=alerts/$count desc")
     assert ordered == ["100", "300", "200"]
     message = api.error(base + "alerts/microsoft.graph.security.alert/$count eq 0")

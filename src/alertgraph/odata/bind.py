@@ -464,7 +464,9 @@ class Binder(FunctionBinder, CollectionBinder):
                 )
             target_set = self.scopes[scope]
             target_struct = self.model.types[BY_NAME[target_set].type_name]
-            return self._scoped_path(target_struct, target_set, scope, segments, pos)
+            return self._scoped_path(
+                target_struct, target_set, scope, segments, pos, allow_collection
+            )
         if first in self.variables:
             var = self.variables[first]
             segments.pop(0)
@@ -546,7 +548,13 @@ class Binder(FunctionBinder, CollectionBinder):
             )
 
     def _scoped_path(
-        self, struct: StructuredType, set_name: str, scope: int, segments: list[str], pos: int
+        self,
+        struct: StructuredType,
+        set_name: str,
+        scope: int,
+        segments: list[str],
+        pos: int,
+        allow_collection: bool = False,
     ) -> n.Value:
         name = segments.pop(0)
         guard: tuple[str, ...] | None = None
@@ -567,7 +575,7 @@ class Binder(FunctionBinder, CollectionBinder):
             if prop.type.name not in self.model.types or prop.type.collection or guard:
                 raise self.error(f"'{prop_name}' is {prop.type}; it has no members", pos)
             return self.json_path(column, self.model.types[prop.type.name], segments, pos)
-        if column.type.collection:
+        if column.type.collection and not allow_collection:
             raise self.error(f"'{prop_name}' is a collection; it cannot be compared", pos)
         if guard is not None:
             return n.Guarded(column, guard, column.type)
