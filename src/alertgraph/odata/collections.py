@@ -1,8 +1,6 @@
-"""Binding of collection-valued paths: any()/all(), ``x in tags``, ``$count`` of a collection and
-type-cast segments that keep one derived type of a complex collection.
-
-Mixed into bind.Binder (like functions.FunctionBinder); builds the LambdaPred and Count nodes that
-sql.py renders as EXISTS and COUNT subqueries.
+"""Binding of collection paths: any()/all(), ``x in tags``, ``$count``, and type-cast segments
+that keep one derived type of a complex collection. Mixed into bind.Binder (like FunctionBinder);
+its LambdaPred and Count nodes become EXISTS and COUNT subqueries in sql.py.
 """
 
 from __future__ import annotations

@@ -2,8 +2,7 @@
 
 First step of the read path (before parser.py): split at ``&``, then percent-decode once (a bare
 ``+`` is a space); option names are case-insensitive and, on /beta, the ``$`` is optional.
-Unknown, duplicated and disallowed options are rejected here; ``$format`` (JSON only) is checked
-here, and parameter aliases (``@name=value``) are kept for the parser.
+Unknown, duplicated and disallowed options are rejected; ``@alias`` values are kept for the parser.
 """
 
 from __future__ import annotations

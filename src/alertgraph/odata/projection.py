@@ -1,7 +1,5 @@
-"""Parse $select and $expand item lists (paths, ``*``, nested options) into items.
-
-Beside parser.py (which re-exports these); query.py binds the items against the EDM, and nested
-$filter/$orderby text goes back through parser.py.
+"""Parse $select and $expand item lists (paths, ``*``, nested options) into items. Beside
+parser.py, which re-exports them; query.py binds the items against the EDM.
 """
 
 from __future__ import annotations
