@@ -197,6 +197,17 @@ def test_alias_error_points_at_the_alias(api: Api) -> None:
 def test_aliases_in_orderby_and_next_links(api: Api) -> None:
     url = "/beta/security/alerts_v2?$orderby=@key desc&@key=mitreTechniques/$count"
     assert api.ids(url) == ["b4", "b1", "b3", "b2"]
+    api.load("alerts_v2", [alert(f"n{i:03}", assignedTo="x@contoso.com") for i in range(120)])
+    first = api.body("/beta/security/alerts_v2?$filter=assignedTo eq @who&@who='x@contoso.com'")
+    link = first["@odata.nextLink"]
+    assert "@who=" in link, link  # the alias travels with the next link
+    second = api.body(link.replace("http://testserver", ""))
+    ids = [item["id"] for item in first["value"] + second["value"]]
+    assert sorted(ids) == [f"n{i:03}" for i in range(120)]
+    # the continuation is bound to the alias's value like to any other option
+    edited = link.replace("http://testserver", "").replace("x%40contoso.com", "y%40contoso.com")
+    edited = edited.replace("x@contoso.com", "y@contoso.com")
+    assert "$skiptoken" in api.error(edited)
 
 
 # 4.8: $count of a collection as an $orderby key
