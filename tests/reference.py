@@ -47,6 +47,14 @@ _WHITESPACE = (
 )
 
 
+def _of_types(items: list[Any], types: tuple[str, ...] | None) -> list[Any]:
+    """The elements a type-cast segment keeps: those whose @odata.type is one of ``types``."""
+    if types is None:
+        return items
+    names = ["#" + name for name in types]
+    return [item for item in items if isinstance(item, dict) and item.get("@odata.type") in names]
+
+
 class Evaluator:
     def __init__(self, row: dict[str, Any], now: int) -> None:
         self.row = row
@@ -92,7 +100,7 @@ class Evaluator:
                     "#" + t for t in pred.types
                 ]
             case n.LambdaPred():
-                items = self.collection(pred.source)
+                items = _of_types(self.collection(pred.source), pred.types)
                 results = []
                 for item in items:
                     self.elements[pred.depth] = item
@@ -101,7 +109,9 @@ class Evaluator:
                 return any(results) if pred.op == "any" else all(results)
         raise AssertionError(pred)
 
-    def collection(self, source: n.Prop | n.JsonPath | n.Var) -> list[Any]:
+    def collection(self, source: n.Prop | n.JsonPath | n.Var | n.NavCollection) -> list[Any]:
+        if isinstance(source, n.NavCollection):
+            raise NotImplementedError("navigation collections")
         if isinstance(source, n.Prop):
             value = self.row.get(source.column)
         elif isinstance(source, n.Var):
@@ -163,6 +173,9 @@ class Evaluator:
                 return self.function(value)
             case n.Arith():
                 return self.arithmetic(value)
+            case n.Count():
+                # every item counts, duplicates included; an absent collection is empty
+                return len(_of_types(self.collection(value.source), value.types))
         raise AssertionError(value)
 
     def json(self, path: n.JsonPath, raw: bool = False) -> Any:
@@ -231,7 +244,7 @@ class Evaluator:
                 return args[0].startswith(args[1])
             case "endswith":
                 return args[0].endswith(args[1])
-            case "length":
+            case "length" | "length_collection":
                 return len(args[0])
             case "indexof":
                 return args[0].find(args[1])

@@ -11,10 +11,17 @@ TREES = [
     ("severity eq 'high'", "(severity eq 'high')"),
     ("a eq 1 and b eq 2 or c eq 3", "(((a eq 1) and (b eq 2)) or (c eq 3))"),
     ("a eq 1 or b eq 2 and c eq 3", "((a eq 1) or ((b eq 2) and (c eq 3)))"),
-    ("not a eq 1", "(not((a eq 1)))"),
+    ("not a eq 1", "((not(a)) eq 1)"),  # not binds tighter than eq (5.1.1.17)
+    ("not (a eq 1)", "(not((a eq 1)))"),
+    ("not a/any() and b", "((not(a/any())) and b)"),
+    ('x in ["a", "b\\"c", 1, -2, true, null]', "(x in ('a','b\"c',1,-2,true,null))"),
+    ("x in [\"a\", 'b']", "(x in ('a','b'))"),
+    ("x in []", "(x in ())"),
+    ("a/$count ge 2", "(a/$count ge 2)"),
+    ("e/ns.T/$count ge 2", "(e/ns.T/$count ge 2)"),
     ("not(a) and b", "((not(a)) and b)"),
     ("NOT (a EQ 1) AND b Eq 2", "((not((a eq 1))) and (b eq 2))"),
-    ("not(a) in (1)", "(not((a in (1))))"),
+    ("not(a) in (1)", "((not(a)) in (1))"),
     ("a add 2 mul 3 eq 8", "((a add (2 mul 3)) eq 8)"),
     ("a sub b sub c eq 0", "(((a sub b) sub c) eq 0)"),
     ("-a eq -5", "(-(a) eq -5)"),
@@ -155,3 +162,63 @@ def test_other_option_errors(function, text: str, message: str, position: int) -
         function(text)
     assert message in caught.value.message
     assert caught.value.position == position
+
+
+ALIAS_ERRORS = [
+    ("x eq @who", {}, "Invalid $filter at position 5: the parameter alias '@who' has no value"),
+    ("x eq @a", {"@a": "@b", "@b": "@a"}, "Invalid @b at position 0: the parameter alias '@a'"),
+    ("x eq @a", {"@a": "'x"}, "Invalid @a at position 0: unterminated string literal"),
+    ("x eq @a", {"@a": " "}, "Invalid @a at position 0: the value is empty"),
+    ("x eq @a", {"@a": "1 2"}, "Invalid @a at position 2: unexpected '2'"),
+    ("x in @a", {"@a": "('a'"}, "Invalid @a at position 4: expected ')' to close the list"),
+    (
+        'x eq "a"',
+        {},
+        "Invalid $filter at position 5: a double-quoted JSON string is allowed only inside a JSON",
+    ),
+    ("x in [a]", {}, "Invalid $filter at position 6: the list after 'in' may hold only literal"),
+    ("x in ['a'", {}, "Invalid $filter at position 9: expected ']' to close the list after 'in'"),
+    ('x in ["\\x"]', {}, "Invalid $filter at position 6: invalid escape in a JSON string"),
+    (
+        "[1] eq x",
+        {},
+        "Invalid $filter at position 0: a JSON array is allowed only as the list after 'in'",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "aliases", "message"), ALIAS_ERRORS, ids=[e[0] for e in ALIAS_ERRORS]
+)
+def test_alias_and_array_errors(text: str, aliases: dict[str, str], message: str) -> None:
+    with pytest.raises(ODataError) as caught:
+        p.parse_expression(text, aliases=aliases)
+    assert caught.value.message.startswith(message), caught.value.message
+
+
+def test_an_alias_takes_the_position_of_its_use() -> None:
+    tree = p.parse_expression("x eq @a", aliases={"@a": "1 add 2"})
+    assert tree == p.Binary(
+        "eq",
+        p.Path(("x",), 0),
+        p.Binary("add", p.Literal("int", "1", 5), p.Literal("int", "2", 5), 5),
+        2,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "aliases", "message"),
+    [
+        # every use of an alias counts its nodes, so aliases cannot multiply past the limits
+        (" or ".join(["x eq @a"] * 400), {"@a": "1 add 1"}, "more than 1000 nodes"),
+        (
+            "x eq @a0",
+            {f"@a{i}": f"@a{i + 1} add @a{i + 1}" for i in range(40)} | {"@a40": "1"},
+            "more than 1000 nodes",
+        ),
+        ("not " * 60 + "@a", {"@a": "not " * 60 + "a"}, "nests deeper than 100 levels"),
+    ],
+)
+def test_aliases_cannot_exceed_the_limits(text: str, aliases: dict[str, str], message: str) -> None:
+    with pytest.raises(ODataError, match=message):
+        p.parse_expression(text, aliases=aliases)

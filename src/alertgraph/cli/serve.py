@@ -14,9 +14,21 @@ from alertgraph.cli.common import IMPORT_PATHS, _open_store, _settings, db_optio
 @click.command()
 @db_option
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port to listen on (1-65535).",
+)
 @click.option("--demo", is_flag=True, help="Seed demo data into an empty database first.")
-@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Worker processes (at least 1).",
+)
 @click.option("--tls", is_flag=True, help="Serve HTTPS with a generated local CA (kept in the DB).")
 @click.option(
     "--strict-graph", is_flag=True, default=None, help="Reject what Graph does not document."

@@ -4,7 +4,26 @@ from __future__ import annotations
 
 import click
 
-from alertgraph.cli.common import _open_store, _settings, db_option, tenant_option
+from alertgraph.cli.common import (
+    MAX_EXPIRES_IN,
+    _open_store,
+    _settings,
+    db_option,
+    known_permission,
+    tenant_option,
+)
+
+
+def _directory_roles(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Role names or template ids -> template ids, refusing unknown ones before anything runs."""
+    from alertgraph.identity.auth import role_template_id
+
+    try:
+        return tuple(role_template_id(name) for name in value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
 @click.command()
@@ -13,19 +32,37 @@ from alertgraph.cli.common import _open_store, _settings, db_option, tenant_opti
 @click.option("--user", metavar="UPN", help="Signed-in user (delegated token).")
 @click.option("--app-id", metavar="ID", help="Application id (application token).")
 @click.option(
-    "--scope", "scopes", multiple=True, metavar="PERM", help="Delegated permission (scp)."
+    "--scope",
+    "scopes",
+    multiple=True,
+    metavar="PERM",
+    callback=known_permission,
+    help="Delegated permission (scp).",
 )
 @click.option(
-    "--role", "roles", multiple=True, metavar="PERM", help="Application permission (roles)."
+    "--role",
+    "roles",
+    multiple=True,
+    metavar="PERM",
+    callback=known_permission,
+    help="Application permission (roles).",
 )
 @click.option(
     "--directory-role",
     "directory_roles",
     multiple=True,
     metavar="NAME_OR_TEMPLATE_ID",
+    callback=_directory_roles,
     help="Entra directory role of the user (wids), by name or template id.",
 )
-@click.option("--expires-in", default=3600, show_default=True, type=int, metavar="SECONDS")
+@click.option(
+    "--expires-in",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(1, MAX_EXPIRES_IN),
+    metavar="SECONDS",
+    help=f"Lifetime of the token, 1 to {MAX_EXPIRES_IN} seconds.",
+)
 def token(
     database_url: str | None,
     tenant: str | None,
@@ -48,21 +85,11 @@ def token(
       alertgraph token --user analyst@contoso.com --scope SecurityAlert.Read.All \\
           --directory-role "Security Reader"
     """
-    from alertgraph.identity.auth import (
-        Authenticator,
-        AuthSettings,
-        default_dev_grants,
-        role_template_id,
-    )
+    from alertgraph.identity.auth import Authenticator, AuthSettings, default_dev_grants
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     store = _open_store(settings)
-    wids: list[str] = []
-    for name in directory_roles:
-        try:
-            wids.append(role_template_id(name))
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--directory-role") from None
+    wids = list(directory_roles)  # template ids (the option's callback converts names)
     if not scopes and not roles:
         default_scopes, default_roles = default_dev_grants()
         scopes = tuple(default_scopes)
@@ -96,6 +123,7 @@ def app() -> None:
     multiple=True,
     required=True,
     metavar="PERM",
+    callback=known_permission,
     help="Application permission the app gets (repeat for several).",
 )
 @click.option("--name", metavar="NAME", help="Display name of the app.")
@@ -112,16 +140,9 @@ def app_add(
     Example:
       alertgraph app add --tenant $TENANT --role SecurityAlert.Read.All --name siem
     """
-    from alertgraph.identity.auth import add_app, known_application_permissions
+    from alertgraph.identity.auth import add_app
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
-    known = known_application_permissions()
-    unknown = [role for role in roles if role not in known]
-    if unknown:
-        raise click.BadParameter(
-            f"unknown permission {', '.join(unknown)}; known: {', '.join(sorted(known))}",
-            param_hint="--role",
-        )
     store = _open_store(settings)
     client_id, secret = add_app(store, tenant=settings.default_tenant, roles=roles, name=name)
     click.echo(f"tenant:        {settings.default_tenant}")

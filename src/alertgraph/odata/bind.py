@@ -13,17 +13,20 @@ from typing import assert_never
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
+from alertgraph.odata.collections import CollectionBinder
 from alertgraph.odata.functions import FunctionBinder
 from alertgraph.odata.names import NUMERIC, NUMERIC_EDM, describe, did_you_mean, lookup
 from alertgraph.schema.edm import Model, Property, StructuredType, TypeRef
-from alertgraph.schema.endpoints import BY_NAME, EntitySet, Navigation
+from alertgraph.schema.endpoints import BY_NAME, EntitySet
 from alertgraph.store import codec
 
 BOOL_T = n.VType(n.BOOLEAN)
+#: JSON strings in an ``in [...]`` array read as these literals when compared with such values
+_JSON_STRING_AS: dict[str, p.LiteralKind] = {n.DATETIME: "datetime", n.DATE: "date", n.TIME: "time"}
 INT_T = n.VType(n.INT)
 
 
-class Binder(FunctionBinder):
+class Binder(FunctionBinder, CollectionBinder):
     """Binds the expressions of one query option against one entity set."""
 
     def __init__(
@@ -73,7 +76,10 @@ class Binder(FunctionBinder):
                         f"'in' needs a primitive value on the left, not {describe(left.type)}",
                         expr.pos,
                     )
-                items = tuple(self.operand_for(left, item, "in") for item in expr.items)
+                items = tuple(
+                    self.operand_for(left, self.json_item(left, item) if expr.array else item, "in")
+                    for item in expr.items
+                )
                 return n.InList(left, items)
             case p.Lambda():
                 return self.lambda_(expr)
@@ -181,83 +187,33 @@ class Binder(FunctionBinder):
             return n.Truth(literal)
         return n.Compare("ne", value, n.Lit(None, n.VType(n.NULL)))
 
-    def in_collection(self, expr: p.In, source: p.Path) -> n.Pred:
-        """``x in tags``: true when an item equals x (5.1.1.1.11), i.e. tags/any(v: v eq x)."""
-        variable = f"$in{len(self.variables)}"
-        item = p.Path((variable,), source.pos)
-        return self.lambda_(
-            p.Lambda(source, "any", variable, p.Binary("eq", item, expr.left, expr.pos), expr.pos)
-        )
-
-    # ---- lambdas -------------------------------------------------------------------------------
-
-    def lambda_(self, expr: p.Lambda) -> n.Pred:
-        navigation = self.collection_navigation(expr.source)
-        if navigation is not None:
-            return self.navigation_lambda(expr, navigation)
-        source = self.path(expr.source, allow_collection=True)
-        if not source.type.collection:
-            raise self.error(
-                f"{expr.op}() needs a collection; '{'/'.join(expr.source.segments)}' is "
-                f"{describe(source.type)}",
-                expr.pos,
-            )
-        if not isinstance(source, n.Prop | n.JsonPath | n.Var):
-            raise self.error(f"{expr.op}() over this collection is not supported", expr.pos)
-        element = n.VType(
-            source.type.kind,
-            json=True,
-            enum=source.type.enum,
-            structured=source.type.structured,
-        )
-        if expr.variable is None or expr.body is None:
-            return n.LambdaPred("any", source, None, self.lambda_depth + 1, None, element)
-        self.lambda_depth += 1
-        depth = self.lambda_depth
-        self.variables[expr.variable] = n.Var(expr.variable, element, depth)
-        try:
-            body = self.predicate(expr.body)
-        finally:
-            del self.variables[expr.variable]
-            self.lambda_depth -= 1
-        return n.LambdaPred(expr.op, source, expr.variable, depth, body, element)
-
-    def collection_navigation(self, source: p.Path) -> Navigation | None:
-        """The collection-valued navigation property ``source`` names on the queried entity."""
-        if len(source.segments) != 1 or source.segments[0] in self.variables:
-            return None
-        struct = self.model.types[self.entity_set.type_name]
-        name = lookup(source.segments[0], struct.navigation)
-        if name is None or lookup(name, struct.properties) is not None:
-            return None
-        navigation = self.entity_set.navigation(name)
-        return navigation if navigation is not None and navigation.collection else None
-
-    def navigation_lambda(self, expr: p.Lambda, navigation: Navigation) -> n.Pred:
-        """any()/all() over related entities: the variable stands for a row of the target set."""
-        self.scopes.append(navigation.target)
-        scope = len(self.scopes) - 1
-        source = n.NavCollection(navigation.name, navigation.target, 0, scope)
-        element = n.VType(BY_NAME[navigation.target].type_name, structured=True)
-        if expr.variable is None or expr.body is None:
-            return n.LambdaPred("any", source, None, 0, None, element)
-        self.entity_variables[expr.variable] = scope
-        try:
-            body = self.predicate(expr.body)
-        finally:
-            del self.entity_variables[expr.variable]
-        return n.LambdaPred(expr.op, source, expr.variable, 0, body, element)
-
     # ---- values ------------------------------------------------------------------------------
 
     def value(self, expr: p.Expr) -> n.Value:
         match expr:
             case p.Literal():
                 return self.literal(expr)
+            case p.Path() if expr.segments[-1].lower() == "$count":
+                return self.count(expr)
             case p.Path():
                 return self.path(expr)
             case p.Call():
                 return self.call(expr)
+            case p.Unary(op="not") if not _is_condition(expr.operand):
+                operand = self.value(expr.operand)
+                if operand.type.kind not in (n.BOOLEAN, n.NULL) or operand.type.collection:
+                    # 'not' binds tighter than comparisons: "not a eq b" is "(not a) eq b"
+                    raise self.error(
+                        f"'not' needs a Boolean operand, but '{p.to_text(expr.operand)}' is "
+                        f"{describe(operand.type)}; 'not' binds tighter than comparisons, so "
+                        "to negate one put it in parentheses, like not (severity eq 'high')",
+                        _pos(expr.operand),
+                    )
+                raise self.error(
+                    "a Boolean expression cannot be used as a value here; "
+                    "compare values and combine the comparisons with and, or, not",
+                    expr.pos,
+                )
             case p.Unary(op="-"):
                 operand = self.value(expr.operand)
                 if operand.type.kind not in NUMERIC and operand.type.kind != n.DURATION:
@@ -421,6 +377,14 @@ class Binder(FunctionBinder):
             pos,
         )
 
+    def json_item(self, other: n.Value, item: p.Expr) -> p.Expr:
+        """An item of a JSON array after ``in``: JSON writes dates and times as strings, so a
+        string compared with one is read as that literal (``["2024-05-01T00:00:00Z"]``)."""
+        kind = _JSON_STRING_AS.get(other.type.kind)
+        if kind is None or not isinstance(item, p.Literal) or item.kind != "string":
+            return item
+        return p.Literal(kind, item.text, item.pos)
+
     def operand_for(self, other: n.Value, expr: p.Expr, op: str) -> n.Value:
         """Bind ``expr`` to be compared with ``other``: literals take ``other``'s type."""
         if not isinstance(expr, p.Literal):
@@ -500,7 +464,9 @@ class Binder(FunctionBinder):
                 )
             target_set = self.scopes[scope]
             target_struct = self.model.types[BY_NAME[target_set].type_name]
-            return self._scoped_path(target_struct, target_set, scope, segments, pos)
+            return self._scoped_path(
+                target_struct, target_set, scope, segments, pos, allow_collection
+            )
         if first in self.variables:
             var = self.variables[first]
             segments.pop(0)
@@ -537,7 +503,8 @@ class Binder(FunctionBinder):
                 if navigation.collection:
                     raise self.error(
                         f"'{nav_name}' is a collection of entities; test its members with "
-                        f"{nav_name}/any(x: x/...) or {nav_name}/all(x: x/...)",
+                        f"{nav_name}/any(x: x/...) or {nav_name}/all(x: x/...), or count "
+                        f"them with {nav_name}/$count",
                         pos,
                     )
                 if not segments:
@@ -581,7 +548,13 @@ class Binder(FunctionBinder):
             )
 
     def _scoped_path(
-        self, struct: StructuredType, set_name: str, scope: int, segments: list[str], pos: int
+        self,
+        struct: StructuredType,
+        set_name: str,
+        scope: int,
+        segments: list[str],
+        pos: int,
+        allow_collection: bool = False,
     ) -> n.Value:
         name = segments.pop(0)
         guard: tuple[str, ...] | None = None
@@ -602,7 +575,7 @@ class Binder(FunctionBinder):
             if prop.type.name not in self.model.types or prop.type.collection or guard:
                 raise self.error(f"'{prop_name}' is {prop.type}; it has no members", pos)
             return self.json_path(column, self.model.types[prop.type.name], segments, pos)
-        if column.type.collection:
+        if column.type.collection and not allow_collection:
             raise self.error(f"'{prop_name}' is a collection; it cannot be compared", pos)
         if guard is not None:
             return n.Guarded(column, guard, column.type)

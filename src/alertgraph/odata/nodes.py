@@ -197,7 +197,17 @@ class LambdaPred:
     depth: int
     body: Pred | None
     element: VType
+    types: tuple[str, ...] | None = None  # a type-cast segment: only elements of these types
 
 
-Value = Lit | Prop | Var | JsonPath | Guarded | NavValue | Func | Arith
+@dataclass(frozen=True, slots=True)
+class Count:
+    """``collection/$count``: the number of items (of ``types`` only, after a type cast)."""
+
+    source: Prop | JsonPath | Var | NavCollection
+    types: tuple[str, ...] | None
+    type: VType
+
+
+Value = Lit | Prop | Var | JsonPath | Guarded | NavValue | Func | Arith | Count
 Pred = Compare | Has | InList | Logic | Not | Truth | Is | IsOf | LambdaPred

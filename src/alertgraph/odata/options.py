@@ -2,7 +2,7 @@
 
 First step of the read path (before parser.py): split at ``&``, then percent-decode once (a bare
 ``+`` is a space); option names are case-insensitive and, on /beta, the ``$`` is optional.
-Unknown, duplicated and disallowed options are rejected here.
+Unknown, duplicated and disallowed options are rejected; ``@alias`` values are kept for the parser.
 """
 
 from __future__ import annotations
@@ -22,6 +22,11 @@ class RawOptions:
     values: dict[str, str]
     parts: tuple[tuple[str, str], ...]  # (canonical name or "", raw part) in request order
 
+
+#: the $format values served: JSON is the only format (Graph documents the same two spellings)
+FORMATS = ("json", "application/json")
+#: a parameter alias name (OData ABNF: "@" odataIdentifier)
+_ALIAS = re.compile(r"@[A-Za-z_][A-Za-z0-9_]*")
 
 _COLON = "(?::|%3[Aa])"
 #: a bare "+" that can only be a sign: the offset of a date-time (``2024-05-01T12:00+02:00``)
@@ -78,6 +83,16 @@ def split_query(
         raw_name, _, raw_value = part.partition("=")
         name = _decode(raw_name, "a query parameter name")
         lowered = name.lower()
+        if _ALIAS.fullmatch(name):
+            # a parameter alias: its value is an expression the parser substitutes where
+            # $filter or $orderby names it (alias names are case-sensitive)
+            if name in values:
+                raise ODataError(
+                    f"Parameter alias '{name}' is given more than once; give each alias once."
+                )
+            values[name] = _decode(raw_value, f"the value of {name}")
+            parts.append(("", part))
+            continue
         if not lowered.startswith("$"):
             if beta and "$" + lowered in ALL_OPTIONS:
                 lowered = "$" + lowered
@@ -94,6 +109,11 @@ def split_query(
             raise ODataError(
                 f"Query option '{lowered}' is given more than once; give each option once."
             )
+        if lowered == "$format":
+            # JSON is all alertgraph writes; Graph documents $format on every request
+            values[lowered] = _format(_decode(raw_value, "the value of $format"))
+            parts.append((lowered, part))
+            continue
         if lowered not in allowed:
             where = entity_set.path
             if strict and lowered in entity_set.options:
@@ -109,6 +129,18 @@ def split_query(
         values[lowered] = _decode(raw_value, f"the value of {lowered}")
         parts.append((lowered, part))
     return RawOptions(values, tuple(parts))
+
+
+def _format(value: str) -> str:
+    if value.strip().lower() not in FORMATS:
+        raise ODataError(
+            f"'{value}' is not a supported format; $format takes "
+            + " or ".join(FORMATS)
+            + " (responses are always JSON)",
+            option="$format",
+            position=0,
+        )
+    return value
 
 
 def parse_int(option: str, text: str, *, low: int, high: int | None) -> int:

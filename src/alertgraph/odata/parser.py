@@ -6,12 +6,19 @@ an ODataError carrying the option name and a 0-based character position in the o
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any, assert_never
 from typing import Literal as TypingLiteral
-from typing import assert_never
 
 from alertgraph.errors import ODataError
+from alertgraph.odata.projection import ExpandItem as ExpandItem
+from alertgraph.odata.projection import SelectItem as SelectItem
+from alertgraph.odata.projection import parse_expand as parse_expand
+from alertgraph.odata.projection import parse_select as parse_select
+from alertgraph.odata.projection import split_top_level as split_top_level
 
 # ---- syntax nodes -------------------------------------------------------------------------------
 
@@ -79,6 +86,7 @@ class In:
     items: tuple[Expr, ...]
     pos: int
     source: Path | None = None  # ``x in tags``: a collection-valued path instead of a list
+    array: bool = False  # the list was a JSON array (``x in ["a","b"]``): strings may be dates
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,19 +103,6 @@ Expr = Literal | Path | Lambda | Binary | Unary | In | Call
 class OrderItem:
     expr: Expr
     descending: bool
-
-
-@dataclass(frozen=True, slots=True)
-class SelectItem:
-    path: tuple[str, ...]  # ("*",) for the star
-    pos: int
-
-
-@dataclass(frozen=True, slots=True)
-class ExpandItem:
-    path: tuple[str, ...]  # ("*",) for the star
-    pos: int
-    options: tuple[tuple[str, str, int], ...]  # (lower-case option name, raw value, value offset)
 
 
 COMPARISONS = ("eq", "ne", "gt", "ge", "lt", "le")
@@ -155,7 +150,9 @@ _TOKEN_RES: list[tuple[str, re.Pattern[str]]] = [
     ("string", re.compile(r"'[^']*(?:''[^']*)*'")),
     ("typed", re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)'([^']*(?:''[^']*)*)'")),
     ("name", re.compile(r"\$?[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*")),
-    ("punct", re.compile(r"[(),:/\-*]")),
+    ("punct", re.compile(r"[(),:/\-*\[\]]")),
+    ("jstring", re.compile(r'"(?:[^"\\]|\\.)*"')),
+    ("alias", re.compile(r"@[A-Za-z_]\w*")),
 ]
 
 
@@ -227,10 +224,19 @@ class Parser:
     """Recursive descent with precedence climbing: about three frames per nesting level, and a
     depth limit far below Python's recursion limit, so hostile nesting is a 400, not a crash."""
 
-    def __init__(self, text: str, option: str, limits: Limits) -> None:
+    def __init__(
+        self,
+        text: str,
+        option: str,
+        limits: Limits,
+        aliases: Mapping[str, str] | None = None,
+        active: tuple[str, ...] = (),
+    ) -> None:
         self.text = text
         self.option = option
         self.limits = limits
+        self.aliases = aliases or {}
+        self.active = active  # aliases being expanded (a cycle is an error)
         if len(text) > limits.max_literal_length + 1000:
             raise ODataError(
                 f"the value is {len(text)} characters long; the limit is "
@@ -334,7 +340,16 @@ class Parser:
             token = self.next()
             self.count(token.pos)
             if op == "in":
-                if not self.at_punct("("):
+                following = self.peek()
+                if following is not None and following.kind == "alias":
+                    self.next()
+                    alias = self.alias_parser(following)
+                    if alias.at_punct("(") or alias.at_punct("["):
+                        left = self.in_items(left, token.pos, alias)
+                        alias.done()
+                        continue
+                    self.index -= 1  # an alias of a collection path: read it as a value
+                if not (self.at_punct("(") or self.at_punct("[")):
                     source = self.unary()
                     if not isinstance(source, Path):
                         raise self.error(
@@ -344,10 +359,7 @@ class Parser:
                         )
                     left = self.tall(In(left, (), token.pos, source), left)
                     continue
-                items = self.in_list()
-                node: Expr = In(left, items, token.pos)
-                self.set_height(node, 1 + max(map(self.height, (left, *items))), token.pos)
-                left = node
+                left = self.in_items(left, token.pos, self)
                 continue
             # comparisons are not associative in OData; everything else is left-associative
             right = self.expression(power + 1)
@@ -357,16 +369,34 @@ class Parser:
             left = Binary(op, left, right, token.pos)
             self.set_height(left, max(left_height, self.height(right) + 1), token.pos)
 
-    def in_list(self) -> tuple[Expr, ...]:
-        start = self.expect_punct("(", "to open the list after 'in'")
+    def in_items(self, left: Expr, pos: int, source: Parser) -> Expr:
+        """The list after ``in``, read by ``source`` (this parser, or an alias's)."""
+        array = source.at_punct("[")
+        items = source.in_list("]" if array else ")")
+        if source is not self:
+            items = tuple(self.relocate(item, pos) for item in items)
+        node: Expr = In(left, items, pos, array=array)
+        self.set_height(node, 1 + max(map(self.height, (left, *items))), pos)
+        return node
+
+    def in_list(self, close: str = ")") -> tuple[Expr, ...]:
+        """``('a', 'b')``, or the JSON array ``["a", "b"]`` (4.01; single-quoted OData strings
+        may be mixed in, as 5.1.1.14.2 shows); items are literals."""
+        start = self.expect_punct("(" if close == ")" else "[", "to open the list after 'in'")
         self.enter(start.pos)
         items: list[Expr] = []
-        if self.at_punct(")"):
+        if self.at_punct(close):
             self.next()  # OData 4.01 allows an empty list: nothing is in it
             self.depth -= 1
             return ()
         while True:
-            item = self.unary()
+            token = self.peek()
+            if close == "]" and token is not None and token.kind == "jstring":
+                self.next()
+                self.count(token.pos)
+                item: Expr = self.json_string(token)
+            else:
+                item = self.unary()
             # the list holds literals (OData 4.01 listExpr: primitive literals only)
             if not (
                 isinstance(item, Literal)
@@ -380,7 +410,7 @@ class Parser:
             if self.at_punct(","):
                 self.next()
                 continue
-            self.expect_punct(")", "to close the list after 'in'")
+            self.expect_punct(close, "to close the list after 'in'")
             break
         self.depth -= 1
         return tuple(items)
@@ -398,7 +428,9 @@ class Parser:
                 self.next()
                 self.count(token.pos)
                 self.enter(token.pos)
-                operand = self.expression(3)
+                # 'not' is unary and binds tighter than every binary operator (5.1.1.17):
+                # "not a eq b" is "(not a) eq b"; negate a comparison with "not (a eq b)"
+                operand = self.unary()
                 self.depth -= 1
                 return self.tall(Unary("not", operand, token.pos), operand)
         if token.kind == "punct" and token.text == "-":
@@ -426,6 +458,12 @@ class Parser:
         self.count(token.pos)
         match token.kind:
             case "punct":
+                if token.text == "[":
+                    raise self.error(
+                        "a JSON array is allowed only as the list after 'in', like "
+                        'severity in ["high","medium"]',
+                        token.pos,
+                    )
                 if token.text == "(":
                     self.enter(token.pos)
                     inner = self.expression()
@@ -449,7 +487,59 @@ class Parser:
                 return self.typed(token)
             case "name":
                 return self.name(token)
+            case "alias":
+                alias = self.alias_parser(token)
+                expr = alias.expression()
+                alias.done()
+                return self.relocate(expr, token.pos)
+            case "jstring":
+                raise self.error(
+                    "a double-quoted JSON string is allowed only inside a JSON array, like "
+                    'x in ["a","b"]; OData string literals use single quotes, like \'a\'',
+                    token.pos,
+                )
         raise self.error(f"unexpected '{token.text}'", token.pos)  # pragma: no cover
+
+    def json_string(self, token: Token) -> Literal:
+        try:
+            value = json.loads(token.text)
+        except ValueError:
+            raise self.error("invalid escape in a JSON string", token.pos) from None
+        self.check_length(value, token.pos)
+        return Literal("string", value, token.pos)
+
+    def alias_parser(self, token: Token) -> Parser:
+        """A parser over the value of the parameter alias ``token`` names (5.1.1.13)."""
+        name = token.text
+        if name not in self.aliases:
+            raise self.error(
+                f"the parameter alias '{name}' has no value; give it one in the query string, "
+                f"like &{name}='value'",
+                token.pos,
+            )
+        if name in self.active:
+            raise self.error(f"the parameter alias '{name}' refers to itself", token.pos)
+        parser = Parser(self.aliases[name], name, self.limits, self.aliases, (*self.active, name))
+        if not parser.tokens:
+            raise ODataError("the value is empty; give an expression", option=name, position=0)
+        return parser
+
+    def relocate(self, expr: Expr, pos: int) -> Expr:
+        """An alias's tree placed where the alias stands: every node at ``pos`` (binding errors
+        point at the alias), with its height recorded against the depth limit."""
+        changes: dict[str, Any] = {"pos": pos}
+        children: list[Expr] = []
+        for spec in fields(expr):
+            value = getattr(expr, spec.name)
+            if isinstance(value, Literal | Path | Lambda | Binary | Unary | In | Call):
+                changes[spec.name] = moved = self.relocate(value, pos)
+                children.append(moved)
+            elif isinstance(value, tuple) and value and not isinstance(value[0], str):
+                items = tuple(self.relocate(item, pos) for item in value)
+                changes[spec.name] = items
+                children.extend(items)
+        self.count(pos)  # the alias's nodes count toward this expression's limit
+        return self.tall(replace(expr, **changes), *children)
 
     def string(self, token: Token) -> Literal:
         value = token.text[1:-1].replace("''", "'")
@@ -575,9 +665,15 @@ def _position(expr: Expr) -> int:
     return expr.pos
 
 
-def parse_expression(text: str, option: str = "$filter", limits: Limits | None = None) -> Expr:
-    """Parse a boolean or value expression (``$filter``, items of ``$orderby``)."""
-    parser = Parser(text, option, limits or Limits())
+def parse_expression(
+    text: str,
+    option: str = "$filter",
+    limits: Limits | None = None,
+    aliases: Mapping[str, str] | None = None,
+) -> Expr:
+    """Parse a boolean or value expression (``$filter``, items of ``$orderby``); ``aliases``
+    maps parameter alias names (``@who``) to their values' text."""
+    parser = Parser(text, option, limits or Limits(), aliases)
     if not parser.tokens:
         raise ODataError("the expression is empty", option=option, position=0)
     expr = parser.expression()
@@ -585,8 +681,10 @@ def parse_expression(text: str, option: str = "$filter", limits: Limits | None =
     return expr
 
 
-def parse_orderby(text: str, limits: Limits | None = None) -> tuple[OrderItem, ...]:
-    parser = Parser(text, "$orderby", limits or Limits())
+def parse_orderby(
+    text: str, limits: Limits | None = None, aliases: Mapping[str, str] | None = None
+) -> tuple[OrderItem, ...]:
+    parser = Parser(text, "$orderby", limits or Limits(), aliases)
     if not parser.tokens:
         raise ODataError("the value is empty; name a property", option="$orderby", position=0)
     items: list[OrderItem] = []
@@ -608,105 +706,6 @@ def parse_orderby(text: str, limits: Limits | None = None) -> tuple[OrderItem, .
                 "each an optional asc or desc"
             )
         return tuple(items)
-
-
-def split_top_level(text: str, option: str, separator: str = ",") -> list[tuple[str, int]]:
-    """Split at separators outside parentheses and quotes; returns (part, start offset) pairs."""
-    parts: list[tuple[str, int]] = []
-    depth = 0
-    start = 0
-    quoted = False
-    for index, char in enumerate(text):
-        if char == "'":
-            quoted = not quoted
-        elif quoted:
-            continue
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth < 0:
-                raise ODataError("unbalanced ')'", option=option, position=index)
-        elif char == separator and depth == 0:
-            parts.append((text[start:index], start))
-            start = index + 1
-    if depth != 0 or quoted:
-        raise ODataError("unbalanced parenthesis or quote", option=option, position=len(text))
-    parts.append((text[start:], start))
-    return parts
-
-
-_SELECT_PATH_RE = re.compile(
-    r"\s*(\*|[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*(?:/[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)*(?:/\*)?)\s*$"
-)
-
-
-def _parse_path_item(text: str, offset: int, option: str) -> tuple[tuple[str, ...], int]:
-    match = _SELECT_PATH_RE.match(text)
-    if match is None or not text.strip():
-        stripped = len(text) - len(text.lstrip())
-        raise ODataError(
-            f"'{text.strip()}' is not a property path; use names separated by '/' or '*'"
-            if text.strip()
-            else "an empty item; remove the extra ','",
-            option=option,
-            position=offset + stripped,
-        )
-    return tuple(match.group(1).split("/")), offset + match.start(1)
-
-
-def parse_select(text: str, offset: int = 0, option: str = "$select") -> tuple[SelectItem, ...]:
-    items: list[SelectItem] = []
-    for part, start in split_top_level(text, option):
-        if "(" in part:
-            raise ODataError(
-                "nested options in $select are not supported",
-                option=option,
-                position=offset + start,
-            )
-        path, pos = _parse_path_item(part, offset + start, option)
-        items.append(SelectItem(path, pos))
-    return tuple(items)
-
-
-_NESTED_OPTION_RE = re.compile(r"\s*\$?([A-Za-z]+)\s*=", re.ASCII)
-
-
-def parse_expand(text: str, offset: int = 0, option: str = "$expand") -> tuple[ExpandItem, ...]:
-    items: list[ExpandItem] = []
-    for part, start in split_top_level(text, option):
-        paren = part.find("(")
-        head = part if paren < 0 else part[:paren]
-        path, pos = _parse_path_item(head, offset + start, option)
-        options: list[tuple[str, str, int]] = []
-        if paren >= 0:
-            close = part.rstrip()
-            if not close.endswith(")"):
-                raise ODataError(
-                    "expected ')' to close the nested options",
-                    option=option,
-                    position=offset + start + len(part),
-                )
-            inner = part[paren + 1 : len(close) - 1]
-            inner_offset = offset + start + paren + 1
-            if inner.strip():
-                for piece, piece_start in split_top_level(inner, option, ";"):
-                    match = _NESTED_OPTION_RE.match(piece)
-                    if match is None:
-                        raise ODataError(
-                            f"'{piece.strip()}' is not a nested option like $select=id",
-                            option=option,
-                            position=inner_offset + piece_start,
-                        )
-                    options.append(
-                        (
-                            "$" + match.group(1).lower(),
-                            piece[match.end() :],
-                            inner_offset + piece_start + match.end(),
-                        )
-                    )
-        items.append(ExpandItem(path, pos, tuple(options)))
-    return tuple(items)
 
 
 # ---- printing -----------------------------------------------------------------------------------
@@ -736,8 +735,7 @@ def to_text(expr: Expr) -> str:
         case Binary():
             return f"({to_text(expr.left)} {expr.op} {to_text(expr.right)})"
         case Unary(op="not"):
-            # parenthesized: "not" binds looser than comparisons, so "not(a) in (...)" would
-            # otherwise reparse as "not (a in (...))"
+            # parenthesized, so the operand stays whole whatever follows
             return f"(not({to_text(expr.operand)}))"
         case Unary():
             return f"-({to_text(expr.operand)})"

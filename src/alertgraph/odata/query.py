@@ -67,16 +67,23 @@ def bind_query(
 ) -> Query:
     """Parse and bind every query-shaping option; results are cached by their text."""
     key = tuple(values.get(name) for name in QUERY_OPTIONS)
-    return _bind_cached(entity_set.name, key, strict, limits or p.Limits())
+    # parameter aliases (@name, kept by options.py) are part of what the expressions mean
+    aliases = tuple(sorted((k, v) for k, v in values.items() if k.startswith("@")))
+    return _bind_cached(entity_set.name, key, strict, limits or p.Limits(), aliases)
 
 
 @functools.lru_cache(maxsize=512)
 def _bind_cached(
-    set_name: str, key: tuple[str | None, ...], strict: bool, limits: p.Limits
+    set_name: str,
+    key: tuple[str | None, ...],
+    strict: bool,
+    limits: p.Limits,
+    aliases: tuple[tuple[str, str], ...] = (),
 ) -> Query:
     values = {
         name: value for name, value in zip(QUERY_OPTIONS, key, strict=True) if value is not None
     }
+    values.update(aliases)
     return _bind(BY_NAME[set_name], values, strict, limits, depth=0)
 
 
@@ -92,13 +99,14 @@ def _bind(
     model = load_model()
     binder = Binder(model, entity_set, prefix + "$filter", strict=strict)
     bound_filter: n.Pred | None = None
+    aliases = {k: v for k, v in values.items() if k.startswith("@")}
     if "$filter" in values:
-        syntax = p.parse_expression(values["$filter"], prefix + "$filter", limits)
+        syntax = p.parse_expression(values["$filter"], prefix + "$filter", limits, aliases)
         bound_filter = binder.predicate(syntax)
     orderby: list[OrderKey] = []
     if "$orderby" in values:
         binder.option = prefix + "$orderby"
-        for item in p.parse_orderby(values["$orderby"], limits):
+        for item in p.parse_orderby(values["$orderby"], limits, aliases):
             value = binder.value(item.expr)
             if value.type.collection or value.type.structured:
                 raise ODataError(

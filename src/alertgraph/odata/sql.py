@@ -255,6 +255,8 @@ class Renderer:
         finally:
             del self.elements[pred.depth]
             del self.element_types[pred.depth]
+        if pred.types is not None:  # a type-cast segment: the other elements do not take part
+            condition = sa.and_(self.element_is(elements.c.value, pred.types), condition)
         exists = sa.exists(sa.select(sa.literal(1)).select_from(elements).where(condition))
         if pred.op == "any":
             return exists if positive else sa.not_(exists)
@@ -264,18 +266,7 @@ class Renderer:
         self, pred: n.LambdaPred, source: n.NavCollection, positive: bool
     ) -> Expr:
         """any()/all() over related rows: EXISTS on the target table within the tenant."""
-        outer_set = BY_NAME[self.scope_sets[source.outer_scope]]
-        navigation = outer_set.navigation(source.navigation)
-        assert navigation is not None
-        from alertgraph.store.database import TABLES
-
-        target = TABLES[source.target].alias()
-        self.tables[source.scope] = target
-        outer = self.tables[source.outer_scope]
-        link = [
-            target.c[TENANT] == outer.c[TENANT],
-            target.c[navigation.remote] == outer.c[navigation.local],
-        ]
+        target, link = self.related(source)
         if pred.body is None:
             condition: Expr = sa.true()
         elif pred.op == "any":
@@ -286,6 +277,39 @@ class Renderer:
         if pred.op == "any":
             return exists if positive else sa.not_(exists)
         return sa.not_(exists) if positive else exists
+
+    def related(self, source: n.NavCollection) -> tuple[FromClause, list[Expr]]:
+        """The target table of a collection navigation (aliased for its scope) and the
+        conditions linking its rows to the outer row, within the tenant."""
+        outer_set = BY_NAME[self.scope_sets[source.outer_scope]]
+        navigation = outer_set.navigation(source.navigation)
+        assert navigation is not None
+        from alertgraph.store.database import TABLES
+
+        target = TABLES[source.target].alias()
+        self.tables[source.scope] = target
+        outer = self.tables[source.outer_scope]
+        return target, [
+            target.c[TENANT] == outer.c[TENANT],
+            target.c[navigation.remote] == outer.c[navigation.local],
+        ]
+
+    def count(self, value: n.Count) -> Expr:
+        """``collection/$count`` as a scalar subquery: 0 for an absent collection."""
+        source = value.source
+        if isinstance(source, n.NavCollection):
+            target, link = self.related(source)
+            return sa.select(sa.func.count()).select_from(target).where(*link).scalar_subquery()
+        document, steps = self.collection_document(source)
+        elements = self.each(document, steps, primitive=not source.type.structured)
+        counted = sa.select(sa.func.count()).select_from(elements)
+        if value.types is not None:
+            counted = counted.where(self.element_is(elements.c.value, value.types))
+        return counted.scalar_subquery()
+
+    def element_is(self, element: Any, types: Sequence[str]) -> Expr:
+        """Whether a complex collection's element is one of ``types`` (by ``@odata.type``)."""
+        return self.json_text(element, ["@odata.type"]).in_(["#" + name for name in types])
 
     def collection_document(self, source: n.Prop | n.JsonPath | n.Var) -> tuple[Expr, list[str]]:
         match source:
@@ -338,6 +362,8 @@ class Renderer:
                 return self.function(value)
             case n.Arith():
                 return self.arithmetic(value)
+            case n.Count():
+                return self.count(value)
         assert_never(value)
 
     def param(self, raw: Any, vtype: n.VType) -> Expr:
@@ -710,6 +736,8 @@ def _nullable(value: n.Value) -> bool:
     if isinstance(value, n.Lit):
         return value.value is None
     if isinstance(value, n.Func) and value.name in ("now", "mindatetime", "maxdatetime"):
+        return False
+    if isinstance(value, n.Count):
         return False
     return value.type.nullable or not isinstance(value, n.Prop)
 

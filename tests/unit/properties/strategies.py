@@ -93,6 +93,8 @@ ENUMS = {
 }
 DATETIMES = ["createdDateTime", "lastUpdateDateTime"]
 CMP = ["eq", "ne", "gt", "ge", "lt", "le"]
+EVIDENCE = "microsoft.graph.security."
+TYPE = "Evidence"
 string_values = st.text(alphabet="aAb%_' é", max_size=4)
 instants = st.sampled_from(
     [
@@ -107,6 +109,34 @@ instants = st.sampled_from(
 
 def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def filters_401() -> st.SearchStrategy[str]:
+    """4.01 additions: $count of a collection (duplicates count), type-cast segments on
+    collections, JSON arrays after "in"."""
+    enum = st.sampled_from(sorted(ENUMS))
+    return st.one_of(
+        st.builds(
+            lambda c, o, k: f"{c}/$count {o} {k}",
+            st.sampled_from(["mitreTechniques", "evidence", f"evidence/{EVIDENCE}user{TYPE}"]),
+            st.sampled_from(CMP),
+            st.integers(0, 3),
+        ),
+        st.builds(
+            lambda k, o, v: f"evidence/{EVIDENCE}{k}{TYPE}/{o}(e: e/verdict eq '{v}')",
+            st.sampled_from(["user", "device"]),
+            st.sampled_from(["any", "all"]),
+            st.sampled_from(["unknown", "suspicious", "malicious"]),
+        ),
+        st.builds(
+            lambda k: f"evidence/{EVIDENCE}{k}{TYPE}/any()", st.sampled_from(["user", "device"])
+        ),
+        enum.flatmap(
+            lambda e: st.lists(st.sampled_from(ENUMS[e]), max_size=3).map(
+                lambda ms: f"{e} in [{', '.join(chr(34) + m + chr(34) for m in ms)}]"
+            )
+        ),
+    )
 
 
 def _atoms() -> st.SearchStrategy[str]:
@@ -246,6 +276,7 @@ def _atoms() -> st.SearchStrategy[str]:
             ),
             string_values,
         ),
+        filters_401(),
     )
 
 

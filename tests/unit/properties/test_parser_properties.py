@@ -66,6 +66,12 @@ FRAGMENTS = st.sampled_from(
         "\x00",
         "é",
         "%",
+        "@a",
+        "[",
+        "]",
+        '"x"',
+        "$count",
+        "microsoft.graph.security.fileEvidence",
     ]
 )
 
@@ -76,6 +82,38 @@ def test_any_text_gives_a_tree_or_an_odata_error(text: str) -> None:
     assert position is None or 0 <= position <= len(text)
     with contextlib.suppress(ODataError):
         bind_query(entity_set("alerts_v2"), {"$filter": text, "$orderby": text})
+
+
+@given(syntax_trees, syntax_trees)
+def test_not_binds_tighter_than_comparisons(left: p.Expr, right: p.Expr) -> None:
+    """5.1.1.17: ``not a eq b`` is ``(not a) eq b``, whatever a and b are."""
+    text = f"not {p.to_text(left)} eq {p.to_text(right)}"
+    try:
+        parsed = p.parse_expression(text)
+    except ODataError as error:
+        assume("is already in use" not in error.message)
+        raise
+    assert p.to_text(parsed) == f"((not({p.to_text(left)})) eq {p.to_text(right)})"
+
+
+@given(alert_filters)
+def test_an_alias_binds_like_its_value(text: str) -> None:
+    """5.1.1.13: a parameter alias stands for its value, wherever and however often it is used."""
+    alerts = entity_set("alerts_v2")
+    direct = bind_query(alerts, {"$filter": f"({text}) and not ({text})"})
+    aliased = bind_query(alerts, {"$filter": "(@f) and not (@f)", "@f": text})
+    assert aliased.filter == direct.filter
+
+
+@given(st.lists(st.sampled_from(["low", "medium", "high", "informational"]), max_size=4))
+def test_a_json_array_binds_like_a_list(members: list[str]) -> None:
+    alerts = entity_set("alerts_v2")
+    listed = ", ".join(f"'{m}'" for m in members)
+    array = ", ".join(f'"{m}"' for m in members)
+    assert (
+        bind_query(alerts, {"$filter": f"severity in [{array}]"}).filter
+        == bind_query(alerts, {"$filter": f"severity in ({listed})"}).filter
+    )
 
 
 def _error_position(action: Callable[[], object]) -> int | None:
