@@ -1,4 +1,5 @@
-"""Shared fixtures: every database-backed test runs once on SQLite and once on PostgreSQL.
+"""Shared fixtures: every database-backed test runs once on SQLite and once on PostgreSQL, and
+HTTP tests get the real app (``app``, ``client``, ``headers``; data and tokens: tests/factories.py).
 
 PostgreSQL: ``ALERTGRAPH_TEST_PG_URL`` (default: the local server on 127.0.0.1:5432, trust auth).
 Each test gets its own schema, dropped afterwards. When no server answers, the PostgreSQL leg skips
@@ -13,11 +14,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from starlette.testclient import TestClient
 
+from alertgraph.settings import Settings
 from alertgraph.store.database import Store
+from tests.factories import app_client, built_app, mint
 
 PG_URL = os.environ.get(
     "ALERTGRAPH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -78,10 +83,54 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(
+    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def module_db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """Like ``db_url``, but one database per test module: for modules whose tests only read
+    data loaded once, or share one server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('module') / 'alertgraph.db'}"
+        return
+    with fresh_pg_schema() as url:
+        yield url
+
+
 @pytest.fixture
-def store(db_url: str) -> Iterator[Store]:
+def store(request: pytest.FixtureRequest, db_url: str) -> Iterator[Store]:
+    """The database under test: the app's own Store when the test has an ``app``, else one
+    opened (and closed) for the test."""
+    if "app" in request.fixturenames:
+        yield request.getfixturevalue("app").state.store
+        return
     opened = Store.open(db_url)
     try:
         yield opened
     finally:
         opened.engine.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(database_url=db_url)
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Any]:
+    """The real ASGI app on the test's database."""
+    with built_app(settings) as application:
+        yield application
+
+
+@pytest.fixture
+def client(app: Any) -> Iterator[TestClient]:
+    with app_client(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def headers(app: Any) -> dict[str, str]:
+    """A bearer token of tenant A with every permission (see factories.mint)."""
+    return {"Authorization": f"Bearer {mint(app)}"}

@@ -9,20 +9,18 @@ runs in CI (it is marked ``postgres``, which CI requires, never skips).
 from __future__ import annotations
 
 import itertools
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from alertgraph.seed.records import generate_alerts
 from alertgraph.settings import Settings
 from alertgraph.store.database import Store
 from alertgraph.store.importer import import_records
-from tests.conftest import PG_URL, REQUIRE_PG, _postgres_problem, _with_schema
+from tests.conftest import fresh_pg_schema
 from tests.live import LiveServer, live_server
 
 pytestmark = pytest.mark.postgres
@@ -34,17 +32,7 @@ TENANT = Settings().default_tenant
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh PostgreSQL schema holding ALERTS generated alerts of the default tenant."""
-    problem = _postgres_problem()
-    if problem is not None:
-        if REQUIRE_PG:
-            pytest.fail(problem + " (ALERTGRAPH_REQUIRE_POSTGRES=1)")
-        pytest.skip(problem)
-    schema = "scale_" + uuid.uuid4().hex[:12]
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = _with_schema(PG_URL, schema)
-    try:
+    with fresh_pg_schema() as url:
         store = Store.open(url)
         try:
             records = generate_alerts(
@@ -63,10 +51,6 @@ def pg_url() -> Iterator[str]:
         finally:
             store.engine.dispose()
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

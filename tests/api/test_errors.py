@@ -92,7 +92,7 @@ def test_metadata_is_the_csdl(client) -> None:
 
 
 def test_a_token_sent_without_its_scheme_is_not_echoed(client, app) -> None:
-    from tests.api.conftest import mint
+    from tests.factories import mint
 
     token = mint(app)
     response = client.get("/beta/security/alerts_v2", headers={"Authorization": token})

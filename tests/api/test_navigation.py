@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import alert, insert, mint
+from tests import factories
+from tests.factories import alert, insert, mint
 
 
 def incident(incident_id: str, **overrides):
-    record = {
-        "id": incident_id,
-        "displayName": f"Incident {incident_id}",
-        "severity": "high",
-        "status": "active",
-        "createdDateTime": "2024-05-01T00:00:00Z",
-        "lastUpdateDateTime": "2024-05-02T00:00:00Z",
-    }
-    record.update(overrides)
-    return record
+    return factories.incident(
+        incident_id,
+        severity="high",
+        createdDateTime="2024-05-01T00:00:00Z",
+        lastUpdateDateTime="2024-05-02T00:00:00Z",
+        **overrides,
+    )
 
 
 def test_incident_alerts_collection_count_and_item(client, store, headers) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.api.conftest import TENANT_B, alert, insert, mint
+from tests.factories import TENANT_B, alert, insert, mint
 
 PIM_SCOPE = "$filter=scopeId eq '/' and scopeType eq 'DirectoryRole'"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import TENANT_A, TENANT_B, alert, insert, mint
-from tests.api.test_workflow_alerts import ALERT_URL, INCIDENT_URL, ROOT, incident
+from tests.api.test_workflow_alerts import ALERT_URL, INCIDENT_URL, ROOT
+from tests.factories import TENANT_A, TENANT_B, alert, incident, insert, mint
 
 MANUAL = "#microsoft.graph.security.manualAlert"
 

@@ -7,26 +7,11 @@ from sqlalchemy import select
 
 from alertgraph.settings import Settings
 from alertgraph.store.database import audit_table
-from tests.api.conftest import TENANT_B, alert, insert, mint
+from tests.factories import TENANT_B, alert, app_client, built_app, incident, insert, mint
 
 ALERT_URL = "/beta/security/alerts_v2"
 INCIDENT_URL = "/beta/security/incidents"
 ROOT = "http://testserver/beta"
-
-
-def incident(incident_id: str, **overrides):
-    record = {
-        "id": incident_id,
-        "displayName": f"Incident {incident_id}",
-        "severity": "medium",
-        "status": "active",
-        "createdDateTime": "2024-05-01T12:00:00Z",
-        "lastUpdateDateTime": "2024-05-01T12:00:00Z",
-        "customTags": [],
-        "comments": [],
-    }
-    record.update(overrides)
-    return record
 
 
 @pytest.fixture
@@ -244,14 +229,9 @@ def test_bad_comment_bodies_are_400(client, seeded, headers, body) -> None:
 
 
 def test_strict_graph_rejects_the_array_body_as_graph_does(db_url) -> None:
-    from starlette.testclient import TestClient
-
-    from alertgraph.http.app import create_app
-
-    app = create_app(Settings(database_url=db_url, strict_graph=True))
-    try:
+    with built_app(Settings(database_url=db_url, strict_graph=True)) as app:
         insert(app.state.store, "alerts_v2", [alert("a1")])
-        with TestClient(app) as client:
+        with app_client(app) as client:
             headers = {"Authorization": f"Bearer {mint(app)}"}
             response = client.post(
                 f"{ALERT_URL}/a1/comments", json=[{"comment": "x"}], headers=headers
@@ -260,8 +240,6 @@ def test_strict_graph_rejects_the_array_body_as_graph_does(db_url) -> None:
             assert "Empty Payload" in response.json()["error"]["message"]
             ok = client.post(f"{ALERT_URL}/a1/comments", json={"comment": "x"}, headers=headers)
             assert ok.status_code == 200
-    finally:
-        app.state.store.engine.dispose()
 
 
 def test_incident_patch_reaches_its_alerts(client, seeded, headers) -> None:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from alertgraph.store.database import audit_table
-from tests.api.conftest import TENANT_A, TENANT_B, insert, mint
+from tests.factories import TENANT_A, TENANT_B, insert, mint
 
 PIM = "/beta/identityGovernance/roleManagementAlerts"
 ROOT = "http://testserver/beta"

@@ -6,7 +6,7 @@ from typing import Any
 
 from alertgraph.odata import QuerySettings, ReadContext
 from alertgraph.store.database import Store
-from tests.api.conftest import insert as insert_records
+from tests.factories import insert as insert_records
 
 ROOT = "http://testserver/beta"
 

@@ -1,5 +1,6 @@
 """Support for the HTTP conformance tests (test_spec_*, test_graph_docs_*): the real app on one
-engine, a loader, and table checks that report every wrong case of a table at once."""
+engine, a loader, and spec tables turned into one test case per row (``cases``), each checked
+alone (``Api.expect``) so that one row can be selected, run and reported by its id."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from starlette.testclient import TestClient
 
-from alertgraph.http.app import create_app
 from alertgraph.settings import Settings
 from alertgraph.store.database import Store
-from tests.api.conftest import alert, insert, mint
+from tests.factories import (
+    alert,
+    app_client,
+    bearer,
+    built_app,
+    device_evidence,
+    insert,
+    mint,
+    user_evidence,
+)
 
 #: a case's expectation: the ids in order, or (status, a fragment of the error message)
 Expected = list[str] | tuple[int, str]
@@ -29,28 +39,6 @@ def rows(*ids: str) -> list[str]:
     """The given alerts in the default order."""
     assert set(ids) <= set(ORDER)
     return [i for i in ORDER if i in ids]
-
-
-def user_evidence(upn: str) -> dict[str, Any]:
-    return {
-        "@odata.type": "#microsoft.graph.security.userEvidence",
-        "createdDateTime": "2024-05-01T12:00:00Z",
-        "remediationStatus": "none",
-        "verdict": "suspicious",
-        "roles": ["compromised"],
-        "userAccount": {"accountName": upn.split("@")[0], "userPrincipalName": upn},
-    }
-
-
-def device_evidence(name: str) -> dict[str, Any]:
-    return {
-        "@odata.type": "#microsoft.graph.security.deviceEvidence",
-        "createdDateTime": "2024-05-02T00:00:00Z",
-        "remediationStatus": "remediated",
-        "verdict": "malicious",
-        "roles": [],
-        "deviceDnsName": name,
-    }
 
 
 #: five alerts whose answers the $filter and function tables work out by hand
@@ -143,36 +131,33 @@ class Api:
             assert error["code"] == "BadRequest", error
         return error["message"]  # type: ignore[no-any-return]
 
-    def check(self, base: str, cases: Iterable[tuple[str, Expected]]) -> None:
-        """Run every case (``base + query``) and fail once, listing each wrong answer."""
-        wrong: list[str] = []
-        for query, expected in cases:
-            url = base + query
-            response = self.get(url)
-            if isinstance(expected, tuple):
-                status, fragment = expected
-                message = response.json().get("error", {}).get("message", "")
-                if response.status_code != status or fragment not in message:
-                    wrong.append(
-                        f"{query}\n    want {status} '{fragment}'\n    got  "
-                        f"{response.status_code} {message or response.text[:200]}"
-                    )
-                continue
-            if response.status_code != 200:
-                wrong.append(f"{query}\n    want {expected}\n    got  {response.text[:300]}")
-                continue
-            got = [item.get("id") for item in response.json()["value"]]
-            if got != expected:
-                wrong.append(f"{query}\n    want {expected}\n    got  {got}")
-        assert not wrong, f"{len(wrong)} wrong:\n" + "\n".join(wrong)
+    def expect(self, url: str, expected: Expected) -> None:
+        """One table row: the ids in order, or the error status with a fragment of its message."""
+        response = self.get(url)
+        if isinstance(expected, tuple):
+            status, fragment = expected
+            message = response.json().get("error", {}).get("message", "")
+            got = f"got {response.status_code} {message or response.text[:200]}"
+            assert response.status_code == status, f"want {status}, {got}"
+            assert fragment in message, f"want '{fragment}' in the message, {got}"
+            return
+        assert response.status_code == 200, f"want {expected}, got {response.text[:300]}"
+        got = [item.get("id") for item in response.json()["value"]]
+        assert got == expected, f"want {expected}, got {got}"
+
+
+def cases(tables: Mapping[str, Iterable[tuple[str, Expected]]]) -> list[Any]:
+    """One pytest case ``(query, expected)`` per row of each table, with the id ``table:query``
+    (select one with ``-k`` or by its node id)."""
+    return [
+        pytest.param(query, expected, id=f"{name}:{query}")
+        for name, table in tables.items()
+        for query, expected in table
+    ]
 
 
 @contextmanager
 def open_api(db_url: str) -> Iterator[Api]:
-    app = create_app(Settings(database_url=db_url))
-    try:
-        with TestClient(app, base_url="http://testserver") as client:
-            headers = {"Authorization": f"Bearer {mint(app)}"}
-            yield Api(client, headers, app.state.store)
-    finally:
-        app.state.store.engine.dispose()
+    """The real app on ``db_url`` with a client and a token of tenant A with every permission."""
+    with built_app(Settings(database_url=db_url)) as app, app_client(app) as client:
+        yield Api(client, bearer(mint(app)), app.state.store)

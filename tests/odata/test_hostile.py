@@ -27,31 +27,39 @@ ALERTS = entity_set("alerts_v2")
         ("$filter=title%20eq%20%27" + "x" * 1_000_000 + "%27", "characters long"),
         ("$filter=title%20eq%20%27x%27%3B%20DROP%20TABLE%20security_alerts%3B--", "unexpected"),
         ("$orderby=title;DROP", "unexpected character ';'"),
-        ("$filter=length(title)%20mul%209223372036854775807%20mul%209%20gt%201", ""),
         ("$top=99999999999999999999999", "limit of '2000'"),
         ("$skip=1e3", "whole number"),
         ("$skip=99999999999999999999", "between 0 and 2147483647"),
-        ("$select=" + ",".join(["id"] * 5000), ""),
     ],
 )
 def test_hostile(store: Store, raw_query: str, message: str) -> None:
     insert(store, "alerts_v2", [alert(1)])
-    if message:
-        with pytest.raises(ODataError) as caught:
-            list_collection(context(store), ALERTS, raw_query)
-        assert caught.value.status == 400
-        assert message in caught.value.message
-        return
-    # either answer is fine here (SQLite widens an integer overflow to a float, PostgreSQL
-    # refuses it), as long as it is a 400 and never a 500
-    try:
+    with pytest.raises(ODataError) as caught:
+        list_collection(context(store), ALERTS, raw_query)
+    assert caught.value.status == 400
+    assert message in caught.value.message
+
+
+def test_a_long_select_of_one_property_is_that_property(store: Store) -> None:
+    insert(store, "alerts_v2", [alert(1)])
+    body = list_collection(context(store), ALERTS, "$select=" + ",".join(["id"] * 5000))
+    assert [item["id"] for item in body["value"]] == ["a001"]
+    assert set(body["value"][0]) == {"@odata.type", "id"}
+
+
+def test_integer_overflow_in_filter(store: Store) -> None:
+    """The engines differ here, and each answer is pinned: SQLite widens an overflowing integer
+    to a float (so the comparison holds), PostgreSQL refuses it with a 400 naming the cause."""
+    insert(store, "alerts_v2", [alert(1)])
+    raw_query = "$filter=length(title)%20mul%209223372036854775807%20mul%209%20gt%201"
+    if store.dialect == "sqlite":
         body = list_collection(context(store), ALERTS, raw_query)
-    except ODataError as error:
-        status = error.status
-    else:
-        status = 200
-        assert isinstance(body["value"], list)
-    assert status in (200, 400)
+        assert [item["id"] for item in body["value"]] == ["a001"]
+        return
+    with pytest.raises(ODataError) as caught:
+        list_collection(context(store), ALERTS, raw_query)
+    assert caught.value.status == 400
+    assert "could not be evaluated (bigint out of range)" in caught.value.message
 
 
 def test_injection_text_is_data(store: Store) -> None:

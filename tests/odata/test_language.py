@@ -10,33 +10,12 @@ from alertgraph.errors import ODataError
 from alertgraph.odata import list_collection
 from alertgraph.schema.endpoints import entity_set
 from alertgraph.store.database import Store
+from tests.factories import device_evidence, user_evidence
 
 from .helpers import alert, context, insert
 
 ALERTS = entity_set("alerts_v2")
 PARTNER = entity_set("partner_alerts")
-
-
-def user_evidence(upn: str, created: str = "2024-05-01T12:00:00Z") -> dict:
-    return {
-        "@odata.type": "#microsoft.graph.security.userEvidence",
-        "createdDateTime": created,
-        "remediationStatus": "none",
-        "verdict": "suspicious",
-        "roles": ["compromised"],
-        "userAccount": {"accountName": upn.split("@")[0], "userPrincipalName": upn},
-    }
-
-
-def device_evidence(name: str) -> dict:
-    return {
-        "@odata.type": "#microsoft.graph.security.deviceEvidence",
-        "createdDateTime": "2024-05-02T00:00:00Z",
-        "remediationStatus": "remediated",
-        "verdict": "malicious",
-        "roles": [],
-        "deviceDnsName": name,
-    }
 
 
 RECORDS = [

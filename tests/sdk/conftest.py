@@ -1,4 +1,4 @@
-"""One demo server per test module and database for the SDK acceptance suite.
+"""One demo server per test module and database (``module_db_url``) for the SDK acceptance suite.
 
 The acceptance tests of a module share a server (starting one per test would dominate the run
 time), so each test picks its own alerts/incidents and never relies on another test's writes.
@@ -23,7 +23,6 @@ from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_abstractions.native_response_handler import NativeResponseHandler
 from kiota_http.middleware.options import ResponseHandlerOption
 
-from tests.conftest import fresh_pg_schema
 from tests.live import LiveServer, live_server
 
 # On Python 3.11.7, parsing a module imported late in an SDK session can fail with "AST constructor
@@ -119,20 +118,6 @@ def native(query_parameters: Any = None) -> RequestConfiguration[Any]:
         query_parameters=query_parameters,
         options=[ResponseHandlerOption(NativeResponseHandler())],
     )
-
-
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
-def module_db_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    """Like ``db_url``, but one database per test module (see the module docstring)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('acceptance') / 'alertgraph.db'}"
-        return
-    with fresh_pg_schema() as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

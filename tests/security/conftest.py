@@ -1,4 +1,5 @@
-"""Security suite fixtures: the real app over HTTP (tests/api fixtures) and a token forger.
+"""Security suite helpers: a token forger and two tenants' data (the app and client are the shared
+fixtures of tests/conftest.py).
 
 The forger signs whatever header and payload bytes it is given, so tests can build tokens no
 well-behaved library would (duplicate members, odd types), with this server's key or another one.
@@ -17,9 +18,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from alertgraph.identity import keys
 from alertgraph.identity.auth import DEFAULT_ISSUER_BASE, ROLE_TEMPLATE_IDS, default_dev_grants
 from alertgraph.store.database import Store
-from tests.api.conftest import TENANT_A, app, client, headers, settings, store
+from tests.factories import TENANT_A, alert, bearer, incident, insert
 
-__all__ = ["app", "client", "headers", "settings", "store"]
+__all__ = ["bearer"]
 
 
 def b64(data: bytes) -> str:
@@ -80,10 +81,6 @@ def sign(
     return f"{signing_input.decode()}.{b64(signature)}"
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 ROLE = ROLE_TEMPLATE_IDS
 
 
@@ -95,18 +92,9 @@ PIM_FILTER = "$filter=scopeId eq '/' and scopeType eq 'DirectoryRole'"
 
 
 def incident_record(incident_id: str, tag: str, **overrides: Any) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "id": incident_id,
-        "displayName": f"{tag} incident {incident_id}",
-        "severity": "medium",
-        "status": "active",
-        "createdDateTime": "2024-05-01T12:00:00Z",
-        "lastUpdateDateTime": "2024-05-01T12:00:00Z",
-        "customTags": [tag],
-        "comments": [],
-    }
-    record.update(overrides)
-    return record
+    return incident(
+        incident_id, displayName=f"{tag} incident {incident_id}", customTags=[tag], **overrides
+    )
 
 
 def partner_record(alert_id: str, tag: str) -> dict[str, Any]:
@@ -129,8 +117,6 @@ def seed_tenant(store: Store, tenant: str, tag: str, *, own: str) -> None:
     """Shared ids (alerts a1, a2 in incident 100; incident 100; partner p1; the PIM alert
     PIM_KEY with incidents i-1, i-2) plus ids only this tenant has (alert ``own``-alert in
     incident ``own``-incident, which is a number)."""
-    from tests.api.conftest import alert, insert
-
     insert(
         store,
         "incidents",

@@ -16,7 +16,7 @@ import jwt
 import pytest
 
 from alertgraph.identity.auth import add_app
-from tests.api.conftest import TENANT_A, TENANT_B, mint
+from tests.factories import TENANT_A, TENANT_B, mint
 from tests.security.conftest import bearer, claims_for, seed_tenant, sign
 
 GRAPH = "https://graph.microsoft.com/.default"
@@ -200,11 +200,14 @@ def test_token_service_decisions_are_logged_without_the_secret(
     request_id = issued.headers["x-ms-request-id"]
     messages = _records(security_log, request_id)
     assert any("issued" in m and TENANT_A in m and client_id in m for m in messages), messages
-    for response in (
-        get_token(client, TENANT_A, client_id, secret + "x"),
-        get_token(client, TENANT_B, client_id, secret),
+    # Entra's answers: a wrong secret is invalid_client (401); an app of another directory is
+    # unauthorized_client (400)
+    for response, status, error in (
+        (get_token(client, TENANT_A, client_id, secret + "x"), 401, "invalid_client"),
+        (get_token(client, TENANT_B, client_id, secret), 400, "unauthorized_client"),
     ):
-        assert response.status_code in (400, 401)
+        assert response.status_code == status, response.text
+        assert response.json()["error"] == error
         trace = response.json()["trace_id"]
         assert response.headers["x-ms-request-id"] == trace
         assert any("refused" in m for m in _records(security_log, trace))

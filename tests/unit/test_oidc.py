@@ -6,12 +6,11 @@ import base64
 import json
 from pathlib import Path
 
-import anyio
-import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.applications import Starlette
+from starlette.testclient import TestClient
 
 from alertgraph.errors import Forbidden, Unauthorized
 from alertgraph.identity.auth import Authenticator, AuthSettings, add_app, authorize, rotate_key
@@ -22,30 +21,6 @@ from alertgraph.store.database import Store
 
 TENANT = "0d6f1b2a-1111-4c8e-9a51-6d7e2b0c4a11"
 GRAPH = "https://graph.microsoft.com/.default"
-
-
-class TestClient:
-    """A synchronous client for an ASGI app over httpx's ASGI transport (no network)."""
-
-    __test__ = False
-
-    def __init__(self, app: Starlette, base_url: str) -> None:
-        self.app = app
-        self.base_url = base_url
-
-    def request(self, method: str, url: str, **kwargs) -> httpx.Response:
-        async def send() -> httpx.Response:
-            transport = httpx.ASGITransport(app=self.app)
-            async with httpx.AsyncClient(transport=transport, base_url=self.base_url) as client:
-                return await client.request(method, url, **kwargs)
-
-        return anyio.run(send)
-
-    def get(self, url: str, **kwargs) -> httpx.Response:
-        return self.request("GET", url, **kwargs)
-
-    def post(self, url: str, **kwargs) -> httpx.Response:
-        return self.request("POST", url, **kwargs)
 
 
 @pytest.fixture
