@@ -151,7 +151,8 @@ def test_rate_is_held(db_url) -> None:
 def test_bad_flags_are_one_line_errors(db_url) -> None:
     result = CliRunner().invoke(main, ["simulate", "--db", db_url, "--rate", "0"])
     assert result.exit_code == 2
-    assert "--rate" in result.output and "Traceback" not in result.output
+    assert "--rate" in result.output
+    assert "Traceback" not in result.output
 
 
 def poll(client: httpx.Client, cursor: str, seen: dict[str, int]) -> str:
@@ -180,8 +181,15 @@ def test_a_poller_beside_serve_and_simulate_misses_nothing(db_url, tmp_path: Pat
         headers = {"Authorization": f"Bearer {server.token()}"}
         cursor = format_datetime(now_ticks())
         process = subprocess.Popen(
-            [*ALERTGRAPH, "simulate", "--db", db_url, "--seed", "4", "--rate", "1200"]
-            + ["--duration", "5"],
+            [
+                *ALERTGRAPH,
+                "simulate",
+                "--db",
+                db_url,
+                *("--seed", "4", "--rate", "1200"),
+                "--duration",
+                "5",
+            ],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Any
 
@@ -77,10 +78,8 @@ def simulate(
             tally = current
             progress.update(task, **_fields(current))
 
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C ends the run with its summary
             run_paced(live.step, rate=rate, events=events, duration=duration, on_event=show)
-        except KeyboardInterrupt:
-            pass
     if tally is None:
         click.echo("No events written.")
         return
@@ -88,7 +87,7 @@ def simulate(
     click.echo(f"Wrote {fields['count']} events ({fields['speed']} events/s): {fields['kinds']}.")
 
 
-def _fields(tally: Any) -> dict[str, str]:
+def _fields(tally: Any) -> dict[str, Any]:
     if tally is None:
         return {"count": "0", "speed": "0.0", "kinds": ""}
     kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(tally.kinds.items()))

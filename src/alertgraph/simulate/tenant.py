@@ -389,7 +389,9 @@ class SimulatedTenant:
             "assigneeUserPrincipalName": person["userPrincipalName"],
         }
         if "GlobalAdmins" not in name:
-            incident.update(roleDisplayName=role, roleTemplateId=template, roleDefinitionId=template)
+            incident.update(
+                roleDisplayName=role, roleTemplateId=template, roleDefinitionId=template
+            )
         if name in ("RolesAssignedOutsidePimAlert", "StaleSignInAlert"):
             incident["assignmentCreatedDateTime"] = stamp(virtual - rng.randint(0, 40 * DAY))
         if name == "StaleSignInAlert":
