@@ -78,8 +78,11 @@ def simulate(
             tally = current
             progress.update(task, **_fields(current))
 
-        with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C ends the run with its summary
-            run_paced(live.step, rate=rate, events=events, duration=duration, on_event=show)
+        try:
+            with contextlib.suppress(KeyboardInterrupt):  # Ctrl+C ends the run with its summary
+                run_paced(live.step, rate=rate, events=events, duration=duration, on_event=show)
+        finally:
+            store.engine.dispose()
     if tally is None:
         click.echo("No events written.")
         return

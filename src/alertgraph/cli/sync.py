@@ -107,6 +107,7 @@ def sync(
                 )
             finally:
                 upstream.close()
+                store.engine.dispose()
     except SyncError as exc:
         raise click.ClickException(str(exc)) from None
     fetched = ", ".join(f"{count} {name}" for name, count in result.counts.items())

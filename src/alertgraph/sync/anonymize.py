@@ -14,11 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
-IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+IPV4 = re.compile(r"(?<!\d)(?<!\d\.)(?:\d{1,3}\.){3}\d{1,3}(?!\d)(?!\.\d)")
 #: Keys whose value names a person when the object is an account, mailbox or assignee.
 PERSON_KEYS = ("displayName", "assigneeDisplayName", "userDisplayName")
 ACCOUNT_MARKERS = ("userPrincipalName", "accountName", "userSid", "azureAdUserId", "primaryAddress")
-ACCOUNT_KEYS = ("accountName", "userName")
+ACCOUNT_KEYS = ("accountName", "userName", "login")
 HOST_KEYS = ("hostName", "deviceDnsName", "netBiosName", "deviceName", "computerDnsName")
 DOMAIN_KEYS = ("domainName", "activeDirectoryDomainName", "dnsDomain")
 
@@ -26,6 +26,11 @@ DOMAIN_KEYS = ("domainName", "activeDirectoryDomainName", "dnsDomain")
 def _kept(key: str) -> bool:
     """Keys whose values are ids or type names: never rewritten."""
     return key == "id" or key.endswith(("Id", "Ids")) or key.startswith("@") or key == "sid"
+
+
+def _path(key: str, value: str) -> bool:
+    """A resource path under an id key (an ARM ``resourceId``): it names hosts, so rewrite it."""
+    return key != "id" and not key.startswith("@") and "/" in value
 
 
 class Anonymizer:
@@ -119,7 +124,7 @@ class Anonymizer:
             )
             if learned:
                 alternatives = "|".join(re.escape(key) for key in learned)
-                self._pattern = re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE)
+                self._pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
         return self._pattern
 
     def record(self, value: Any, key: str = "") -> Any:
@@ -128,6 +133,6 @@ class Anonymizer:
             return {name: self.record(item, name) for name, item in value.items()}
         if isinstance(value, list):
             return [self.record(item, key) for item in value]
-        if isinstance(value, str) and not _kept(key):
+        if isinstance(value, str) and (not _kept(key) or _path(key, value)):
             return self.text(value)
         return value

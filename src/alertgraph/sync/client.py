@@ -103,7 +103,12 @@ class Upstream:
         for version in ("/beta", "/v1.0"):
             self.root = self.root.removesuffix(version)
         self.http = httpx.Client(
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Accept": "application/json",
+                # Evolvable enums: without it, newer members arrive as unknownFutureValue.
+                "Prefer": "include-unknown-enum-members",
+            },
             timeout=timeout,
         )
         self.slots = threading.BoundedSemaphore(concurrency)
