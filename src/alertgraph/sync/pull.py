@@ -157,7 +157,28 @@ def _where(collection: Collection, number: int, record: dict[str, Any]) -> str:
     return f"{collection.path} record {number + 1} (id '{record.get('id')}')"
 
 
+#: Entities that arrive inside a PIM alert ($expand=*): stored in their own sets.
+EXPANDED = ("alertDefinition", "alertConfiguration", "alertIncidents")
+
+
+def _without_nulls(record: dict[str, Any]) -> dict[str, Any]:
+    """Drop null properties: stored, an absent property reads back as the null it was.
+
+    An upstream serves null for properties it never had, non-nullable ones included (a record
+    imported there without them); storing them as absent keeps the copy answering the same.
+    """
+    kept = {key: value for key, value in record.items() if value is not None}
+    for name in EXPANDED:
+        value = kept.get(name)
+        if isinstance(value, dict):
+            kept[name] = _without_nulls(value)
+        elif isinstance(value, list):
+            kept[name] = [_without_nulls(v) if isinstance(v, dict) else v for v in value]
+    return kept
+
+
 def _apply(anonymizer: Anonymizer | None, record: dict[str, Any]) -> dict[str, Any]:
+    record = _without_nulls(record)
     if anonymizer is None:
         return record
     rewritten: dict[str, Any] = anonymizer.record(record)
