@@ -64,7 +64,7 @@ def sync(
         client_credentials_token,
         token_tenant,
     )
-    from alertgraph.sync.pull import COLLECTIONS
+    from alertgraph.sync.pull import collections
     from alertgraph.sync.pull import sync as run_sync
 
     if not root.startswith(("http://", "https://")):
@@ -86,7 +86,7 @@ def sync(
         settings = _settings(database_url=database_url, default_tenant=local_tenant)
         store = _open_store(settings)
         upstream = Upstream(root, token)
-        names = [collection.name for collection in COLLECTIONS]
+        names = [collection.name for collection in collections(store.model)]
         with Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}[/bold] {task.completed:.0f} records"),

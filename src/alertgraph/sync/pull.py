@@ -21,9 +21,11 @@ import orjson
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from alertgraph.schema.edm import Model
+from alertgraph.schema.endpoints import ENTITY_SETS
 from alertgraph.store.codec import parse_datetime
 from alertgraph.store.database import Store, meta_table
-from alertgraph.store.importer import ImportFailed, import_records, read_records
+from alertgraph.store.importer import IMPORT_PATHS, ImportFailed, import_records, read_records
 from alertgraph.sync.anonymize import Anonymizer
 from alertgraph.sync.client import SyncError, Upstream
 
@@ -38,16 +40,29 @@ class Collection:
     changed: str | None = None  # the property a cursor follows; None: fetched whole each run
 
 
-COLLECTIONS = (
-    Collection("alerts_v2", "security/alerts_v2", changed="lastUpdateDateTime"),
-    Collection("incidents", "security/incidents", changed="lastUpdateDateTime"),
-    Collection("securityAlerts", "security/partner/securityAlerts"),
-    Collection(
-        "roleManagementAlerts",
-        "identityGovernance/roleManagementAlerts/alerts",
-        params=(("$filter", "scopeId eq '/' and scopeType eq 'DirectoryRole'"), ("$expand", "*")),
-    ),
-)
+#: The property a cursor follows where a collection's type has it.
+CHANGED = "lastUpdateDateTime"
+SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
+
+
+def collections(model: Model) -> tuple[Collection, ...]:
+    """What a sync reads: every importable collection, asked for as the schema says.
+
+    A set whose type has lastUpdateDateTime is read incrementally; a set with navigations is read
+    with ``$expand=*`` (the shape the importer takes); a set that requires Graph's scope filter
+    gets it.
+    """
+    found = []
+    for path in IMPORT_PATHS:
+        es = next(es for es in ENTITY_SETS if es.path == path)
+        params: list[tuple[str, str]] = []
+        if es.requires_scope_filter:
+            params.append(("$filter", SCOPE_FILTER))
+        if es.navigations:
+            params.append(("$expand", "*"))
+        changed = CHANGED if CHANGED in model.all_properties(es.type_name) else None
+        found.append(Collection(path.split("/", 1)[1], path, tuple(params), changed))
+    return tuple(found)
 
 
 @dataclass(slots=True)
@@ -85,7 +100,9 @@ def _fetch(
     if collection.changed and cursor:
         params["$filter"] = f"{collection.changed} ge {cursor}"
         params["$orderby"] = f"{collection.changed} asc"
-    pulled = Pulled(collection, folder / f"{collection.name}.ndjson", cursor=cursor)
+    pulled = Pulled(
+        collection, folder / f"{collection.name.replace('/', '-')}.ndjson", cursor=cursor
+    )
     newest = parse_datetime(cursor) if cursor else None
     with pulled.file.open("wb") as sink:
         for page in upstream.pages(collection.path, params):
@@ -121,13 +138,14 @@ def sync(
 ) -> SyncResult:
     """Pull every collection changed since the stored cursors and write it for ``tenant``."""
     result = SyncResult(tenant=tenant)
-    keys = {c.name: cursor_key(upstream.root, tenant, c) for c in COLLECTIONS}
+    wanted = collections(store.model)
+    keys = {c.name: cursor_key(upstream.root, tenant, c) for c in wanted}
     with tempfile.TemporaryDirectory(prefix="alertgraph-sync-") as temp:
         folder = Path(temp)
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             futures = [
                 pool.submit(_fetch, upstream, c, store.get_meta(keys[c.name]), folder, progress)
-                for c in COLLECTIONS
+                for c in wanted
             ]
             pulled = [future.result() for future in futures]
         anonymizer = Anonymizer() if anonymize else None
