@@ -227,3 +227,18 @@ def test_a_poller_beside_serve_and_simulate_misses_nothing(db_url, tmp_path: Pat
     assert not missed, output
     for key, stamp in patched:
         assert seen[key] >= stamp
+
+
+def test_serve_simulate_keeps_the_tenant_alive_in_the_server(db_url, tmp_path: Path) -> None:
+    with live_server(db_url, tmp_path, "--simulate", "1200") as server:
+        headers = {"Authorization": f"Bearer {server.token()}"}
+        url = f"{server.base}/beta/security/alerts_v2?$count=true&$top=1"
+        counts = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and (len(counts) < 2 or counts[-1] <= counts[0]):
+            response = httpx.get(url, headers=headers, timeout=10)
+            assert response.status_code == 200, response.text
+            counts.append(response.json()["@odata.count"])
+            time.sleep(0.5)
+        assert "Simulating tenant" in server.log()
+    assert counts[-1] > counts[0], counts

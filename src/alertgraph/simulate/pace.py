@@ -6,10 +6,14 @@ once (catching up), never skipped, so the count over any run is what the rate pr
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+log = logging.getLogger("alertgraph")
 
 
 @dataclass(slots=True)
@@ -51,3 +55,24 @@ def run_paced(
         if on_event is not None:
             on_event(tally)
     return tally
+
+
+def run_in_background(
+    database_url: str, tenant: str, *, rate: float, seed: int = 1
+) -> threading.Thread:
+    """Keep ``tenant`` alive from a daemon thread until the process ends (``serve --simulate``)."""
+    from alertgraph.simulate.tenant import SimulatedTenant
+    from alertgraph.store.database import Store
+
+    def keep_alive() -> None:
+        store = Store.open(database_url)
+        live = SimulatedTenant(store, tenant, seed)
+        live.prepare()
+        try:
+            run_paced(live.step, rate=rate, events=None, duration=None)
+        except Exception:  # a simulator failure must not take the server down; say why
+            log.exception("the simulator stopped")
+
+    thread = threading.Thread(target=keep_alive, name="alertgraph-simulate", daemon=True)
+    thread.start()
+    return thread
