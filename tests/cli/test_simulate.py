@@ -242,3 +242,28 @@ def test_serve_simulate_keeps_the_tenant_alive_in_the_server(db_url, tmp_path: P
             time.sleep(0.5)
         assert "Simulating tenant" in server.log()
     assert counts[-1] > counts[0], counts
+
+
+def test_a_tenant_with_data_is_moved_along(db_url) -> None:
+    from alertgraph.seed.records import demo_data
+    from alertgraph.store.importer import import_records
+
+    store = Store.open(db_url)
+    try:
+        for path, items in demo_data(tenant_id=TENANT_ID, alerts=60, partner_alerts=12).items():
+            import_records(
+                store, path, ((f"r{n}", r) for n, r in enumerate(items)), tenant=TENANT_ID
+            )
+    finally:
+        store.engine.dispose()
+    before = {alert["id"]: alert for alert in records(db_url, "alerts_v2")}
+    pim_before = records(db_url, "pim_alerts")
+    output = simulate(db_url, "--seed", "3", "--events", "60", "--rate", "100000")
+    assert "was empty" not in output  # the demo's PIM catalogue is used as it is
+    after = {alert["id"]: alert for alert in records(db_url, "alerts_v2")}
+    assert set(before) < set(after)
+    changed = [key for key in before if after[key] != before[key]]
+    assert changed  # existing alerts were triaged or commented on
+    assert [alert["id"] for alert in records(db_url, "pim_alerts")] == [
+        alert["id"] for alert in pim_before
+    ]

@@ -321,3 +321,14 @@ def test_an_unreachable_upstream_is_one_line(db_url, tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "failed" in result.output
     assert "Traceback" not in result.output
+
+
+def test_sync_asks_only_what_graph_documents(upstream, token, tmp_path: Path) -> None:
+    """Against --strict-graph (Graph's documented options only) a second, incremental run works."""
+    folder = tmp_path / "strict"
+    folder.mkdir()
+    local = f"sqlite:///{tmp_path / 'local.db'}"
+    with live_server(upstream.database_url, folder, "--strict-graph") as strict:
+        for _ in range(2):
+            result = sync("--from", strict.base, "--token", token, "--db", local)
+            assert result.exit_code == 0, result.output

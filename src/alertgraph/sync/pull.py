@@ -98,8 +98,8 @@ def _fetch(
 ) -> Pulled:
     params = dict(collection.params)
     if collection.changed and cursor:
+        # Only $filter: Graph documents no $orderby for alerts_v2; the newest stamp is tracked.
         params["$filter"] = f"{collection.changed} ge {cursor}"
-        params["$orderby"] = f"{collection.changed} asc"
     pulled = Pulled(
         collection, folder / f"{collection.name.replace('/', '-')}.ndjson", cursor=cursor
     )
