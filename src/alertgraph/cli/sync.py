@@ -56,7 +56,7 @@ def sync(
       alertgraph sync --from https://graph.microsoft.com --client-id ID --client-secret S \\
           --authority https://login.microsoftonline.com/TENANT_ID --anonymize
     """
-    from rich.progress import Progress, SpinnerColumn, TextColumn
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn
 
     from alertgraph.sync.client import (
         SyncError,
@@ -89,13 +89,15 @@ def sync(
         names = [collection.name for collection in collections(store.model)]
         with Progress(
             SpinnerColumn(),
-            TextColumn("[bold]{task.description}[/bold] {task.completed:.0f} records"),
+            TextColumn("[bold]{task.description}[/bold]"),
+            BarColumn(),
+            TextColumn("{task.completed:.0f} records"),
             disable=not sys.stderr.isatty(),
         ) as progress:
             tasks = {name: progress.add_task(name, total=None) for name in names}
 
-            def advance(name: str, count: int) -> None:
-                progress.update(tasks[name], completed=count)
+            def advance(name: str, count: int, total: int | None) -> None:
+                progress.update(tasks[name], completed=count, total=total)
 
             try:
                 result = run_sync(

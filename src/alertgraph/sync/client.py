@@ -145,12 +145,12 @@ class Upstream:
             return body
         raise AssertionError("unreachable")
 
-    def pages(self, path: str, params: dict[str, str]) -> Iterator[list[dict[str, Any]]]:
+    def pages(self, path: str, params: dict[str, str]) -> Iterator[dict[str, Any]]:
         """Every page of a collection, following each @odata.nextLink exactly as given."""
         query = "&".join(f"{name}={quote(value, safe=SAFE)}" for name, value in params.items())
         url: str | None = f"{self.root}/beta/{path}" + (f"?{query}" if query else "")
         while url is not None:
             body = self.get(url)
-            yield [item for item in body["value"] if isinstance(item, dict)]
+            yield body
             link = body.get("@odata.nextLink")
             url = str(link) if link else None

@@ -29,6 +29,9 @@ from alertgraph.store.importer import IMPORT_PATHS, ImportFailed, import_records
 from alertgraph.sync.anonymize import Anonymizer
 from alertgraph.sync.client import SyncError, Upstream
 
+#: Progress callback: collection name, records fetched so far, total if known.
+Progress = Callable[[str, int, int | None], None]
+
 
 @dataclass(frozen=True, slots=True)
 class Collection:
@@ -38,6 +41,7 @@ class Collection:
     path: str  # below /beta, and the import path
     params: tuple[tuple[str, str], ...] = ()
     changed: str | None = None  # the property a cursor follows; None: fetched whole each run
+    countable: bool = False  # Graph documents $count here: the progress bar gets a total
 
 
 #: The property a cursor follows where a collection's type has it.
@@ -61,7 +65,9 @@ def collections(model: Model) -> tuple[Collection, ...]:
         if es.navigations:
             params.append(("$expand", "*"))
         changed = CHANGED if CHANGED in model.all_properties(es.type_name) else None
-        found.append(Collection(path.split("/", 1)[1], path, tuple(params), changed))
+        countable = "$count" in es.documented_options
+        name = path.split("/", 1)[1]
+        found.append(Collection(name, path, tuple(params), changed, countable))
     return tuple(found)
 
 
@@ -72,6 +78,7 @@ class Pulled:
     collection: Collection
     file: Path
     records: int = 0
+    total: int | None = None  # @odata.count of the first page, where the API gives it
     cursor: str | None = None
 
 
@@ -94,9 +101,11 @@ def _fetch(
     collection: Collection,
     cursor: str | None,
     folder: Path,
-    progress: Callable[[str, int], None],
+    progress: Progress,
 ) -> Pulled:
     params = dict(collection.params)
+    if collection.countable:
+        params["$count"] = "true"
     if collection.changed and cursor:
         # Only $filter: Graph documents no $orderby for alerts_v2; the newest stamp is tracked.
         params["$filter"] = f"{collection.changed} ge {cursor}"
@@ -105,7 +114,11 @@ def _fetch(
     )
     newest = parse_datetime(cursor) if cursor else None
     with pulled.file.open("wb") as sink:
-        for page in upstream.pages(collection.path, params):
+        for body in upstream.pages(collection.path, params):
+            page = [item for item in body["value"] if isinstance(item, dict)]
+            total = body.get("@odata.count")
+            if isinstance(total, int):
+                pulled.total = total
             for record in page:
                 sink.write(orjson.dumps(record) + b"\n")
                 stamp = record.get(collection.changed) if collection.changed else None
@@ -117,7 +130,7 @@ def _fetch(
                     if ticks is not None and (newest is None or ticks > newest):
                         newest, pulled.cursor = ticks, stamp
             pulled.records += len(page)
-            progress(collection.name, pulled.records)
+            progress(collection.name, pulled.records, pulled.total)
     return pulled
 
 
@@ -133,7 +146,7 @@ def sync(
     *,
     tenant: str,
     anonymize: bool = False,
-    progress: Callable[[str, int], None] = lambda _name, _count: None,
+    progress: Progress = lambda _name, _count, _total: None,
     concurrency: int = 4,
 ) -> SyncResult:
     """Pull every collection changed since the stored cursors and write it for ``tenant``."""
