@@ -188,8 +188,8 @@ def _where(collection: Collection, number: int, record: dict[str, Any]) -> str:
     return f"{collection.path} record {number + 1} (id '{record.get('id')}')"
 
 
-#: Entities that arrive inside a PIM alert ($expand=*): stored in their own sets.
-EXPANDED = ("alertDefinition", "alertConfiguration", "alertIncidents")
+#: Navigation properties: entities that arrive inside another ($expand=*), stored in their own sets.
+EXPANDED = tuple(sorted({nav.name for es in ENTITY_SETS for nav in es.navigations}))
 
 
 def _without_nulls(record: dict[str, Any]) -> dict[str, Any]:
