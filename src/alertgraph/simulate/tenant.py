@@ -137,8 +137,11 @@ class SimulatedTenant:
             return False
         world = World(random.Random(self.seed), self.tenant)
         records = pim_alert_records(world, now_ticks())
+        raised = next(
+            nav.name for nav in PIM_ALERTS.navigations if nav.target == PIM_INCIDENTS.name
+        )
         for record in records:  # a fresh catalogue: nothing raised yet
-            record["alertIncidents"] = []
+            record[raised] = []
             record["incidentCount"] = 0
             record["isActive"] = False
         import_records(
