@@ -6,6 +6,8 @@ import click
 
 from alertgraph.cli.data import import_command
 from alertgraph.cli.serve import serve
+from alertgraph.cli.simulate import simulate
+from alertgraph.cli.sync import sync
 from alertgraph.cli.tokens import app, token
 
 
@@ -15,5 +17,5 @@ def main() -> None:
     """A self-hosted, Microsoft Graph-compatible security alerts service."""
 
 
-for command in (serve, token, app, import_command):
+for command in (serve, token, app, import_command, simulate, sync):
     main.add_command(command)

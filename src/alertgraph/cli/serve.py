@@ -33,6 +33,13 @@ from alertgraph.cli.common import IMPORT_PATHS, _open_store, _settings, db_optio
 @click.option(
     "--strict-graph", is_flag=True, default=None, help="Reject what Graph does not document."
 )
+@click.option(
+    "--simulate",
+    "simulate_rate",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="EVENTS_PER_MINUTE",
+    help="Also keep the tenant alive, as `alertgraph simulate --rate` does, in this process.",
+)
 def serve(
     database_url: str | None,
     host: str,
@@ -41,6 +48,7 @@ def serve(
     workers: int,
     tls: bool,
     strict_graph: bool | None,
+    simulate_rate: float | None,
 ) -> None:
     """Start the server.
 
@@ -93,6 +101,11 @@ def serve(
     store.engine.dispose()
     os.environ["ALERTGRAPH_DATABASE_URL"] = settings.database_url
     os.environ["ALERTGRAPH_STRICT_GRAPH"] = "true" if settings.strict_graph else "false"
+    if simulate_rate is not None:
+        from alertgraph.simulate.pace import run_in_background
+
+        run_in_background(settings.database_url, settings.default_tenant, rate=simulate_rate)
+        click.echo(f"Simulating tenant {settings.default_tenant} at {simulate_rate:g} events/min.")
     uvicorn.run(
         "alertgraph.http.app:app_from_environment",
         factory=True,

@@ -410,35 +410,39 @@ def import_records(
     *,
     tenant: str,
     progress: Callable[[int], None] | None = None,
+    conn: Connection | None = None,
 ) -> ImportResult:
     """Validate and upsert ``records`` into the collection at path ``into`` for ``tenant``.
 
     Everything happens in one transaction: on any invalid record (or bad JSON from the reader)
     nothing is written and :class:`ImportFailed` lists the problems. Re-importing the same records
-    leaves the same rows. ``progress`` receives the number of records handled so far.
+    leaves the same rows. ``progress`` receives the number of records handled so far. With
+    ``conn``, the caller's transaction is used (several imports commit or fail together).
     """
+    if conn is None:
+        with store.engine.begin() as own:
+            return import_records(store, into, records, tenant=tenant, progress=progress, conn=own)
     root = _entity_set_for(into)
     importer = _Importer(store, root, tenant)
     result = ImportResult(into=root.path)
-    with store.engine.begin() as conn:
-        count = 0
-        try:
-            for where, record in records:
-                importer.add(where, record)
-                count += 1
-                if count % BATCH_SIZE == 0:
-                    importer.flush(conn)
-                    if progress is not None:
-                        progress(count)
-        except ImportFailed as exc:  # unreadable input: report it after the problems seen so far
-            for problem in exc.problems:
-                importer.problem(problem)
-            importer.failed += 1
-        importer.flush(conn)
-        if importer.failed:
-            raise ImportFailed(importer.problems, total=importer.problem_count)
-        if progress is not None:
-            progress(count)
+    count = 0
+    try:
+        for where, record in records:
+            importer.add(where, record)
+            count += 1
+            if count % BATCH_SIZE == 0:
+                importer.flush(conn)
+                if progress is not None:
+                    progress(count)
+    except ImportFailed as exc:  # unreadable input: report it after the problems seen so far
+        for problem in exc.problems:
+            importer.problem(problem)
+        importer.failed += 1
+    importer.flush(conn)
+    if importer.failed:
+        raise ImportFailed(importer.problems, total=importer.problem_count)
+    if progress is not None:
+        progress(count)
     result.records = count
     result.counts = {name: writer.written for name, writer in importer.writers.items()}
     return result

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -222,13 +223,40 @@ def _insert_audit(conn: Connection, record: dict[str, Any]) -> None:
     conn.execute(insert(audit_table).values(**record))
 
 
+def clock_key(tenant: str) -> str:
+    """The meta row holding the last instant stamped in ``tenant`` (its change clock)."""
+    return f"clock/{tenant}"
+
+
+def tick(conn: Connection, tenant: str) -> int:
+    """Take the tenant's change clock until commit and return this transaction's instant.
+
+    The instant is the server time, or one tick (100 ns) after the tenant's last instant when the
+    clock has not moved past it. Every write of a tenant holds the clock row's lock from here to
+    its commit, so instants grow in commit order: a reader that sees a change stamped ``t`` also
+    sees every change stamped before ``t``. That is what makes a ``ge`` cursor on
+    lastUpdateDateTime safe (docs/motion.md). SQLite already serializes writers.
+    """
+    key = clock_key(tenant)
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    conn.execute(dialect.insert(meta_table).values(key=key, value="0").on_conflict_do_nothing())
+    query = select(meta_table.c.value).where(meta_table.c.key == key)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    last = int(conn.execute(query).scalar_one())
+    instant = max(now_ticks(), last + 1)
+    conn.execute(update(meta_table).where(meta_table.c.key == key).values(value=str(instant)))
+    return instant
+
+
 def run_write(store: Store, actor: Actor, work: Callable[[Tx], T]) -> T:
     """Run ``work`` in one transaction; start over (a few times) when it raises :class:`Replan`.
 
     On SQLite the transaction first takes the database's write lock with an UPDATE that touches a
     row, so nothing is read before the lock is held (SQLite serializes writers; a read-then-write
     transaction could otherwise fail when another writer commits in between). On PostgreSQL the
-    reads of :class:`Tx` lock the rows they return.
+    reads of :class:`Tx` lock the rows they return. On both, the tenant's change clock
+    (:func:`tick`) is taken first and gives the transaction its one instant.
     """
     for attempt in range(MAX_ATTEMPTS):
         try:
@@ -239,7 +267,7 @@ def run_write(store: Store, actor: Actor, work: Callable[[Tx], T]) -> T:
                         .where(meta_table.c.key == "schema_version")
                         .values(value=meta_table.c.value)
                     )
-                return work(Tx(store, conn, actor, now_ticks()))
+                return work(Tx(store, conn, actor, tick(conn, actor.tenant)))
         except Replan:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
