@@ -26,6 +26,8 @@ LAYERS: dict[str, int] = {
     "rules": 3,
     "seed": 4,
     "ops": 4,
+    "simulate": 5,
+    "sync": 5,
     "http": 6,
     "cli": 7,
     "__main__": 8,

@@ -30,6 +30,8 @@ from alertgraph.rules.alerts_incidents import (
 from alertgraph.rules.merge import merge_incidents
 from alertgraph.rules.partner import PARTNER_ALERTS, update_partner_alert
 from alertgraph.rules.pim import PIM_ALERTS, PIM_INCIDENTS, incident_count
+from alertgraph.seed.detections import TEMPLATES
+from alertgraph.seed.pim_catalogue import PIM_KINDS
 from alertgraph.seed.records import (
     PIM_PATH,
     SEVERITIES,
@@ -39,7 +41,7 @@ from alertgraph.seed.records import (
     pim_alert_records,
     stamp,
 )
-from alertgraph.seed.vocab import ANALYSTS, PIM_KINDS, ROLES, TEMPLATES, comment_text, guid
+from alertgraph.seed.vocab import ANALYSTS, ROLES, comment_text, guid
 from alertgraph.seed.world import World
 from alertgraph.store.codec import (
     TICKS_PER_SECOND,
