@@ -1,0 +1,76 @@
+"""In-process Graph calls for the console: the same routing, handlers, validation and audit as HTTP.
+
+The console (alertgraph.console) is handed :func:`dispatcher`'s function by app.py, so it reads and
+writes exactly as an API client with the same token would, without importing the HTTP layer.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from alertgraph.console.graph import Dispatch, Outcome
+from alertgraph.errors import GraphError
+from alertgraph.http.call import Call
+from alertgraph.http.reads import handler_for
+from alertgraph.http.routing import resolve
+from alertgraph.identity.auth import Principal
+from alertgraph.settings import Settings
+from alertgraph.store.database import Store
+
+
+def dispatcher(store: Store, settings: Settings) -> Dispatch:
+    """A function answering one Graph request (``/beta/...?query``) for a signed-in principal."""
+
+    def dispatch(
+        principal: Principal,
+        method: str,
+        path_and_query: str,
+        body: Any,
+        *,
+        base_url: str,
+        strict: bool | None = None,
+    ) -> Outcome:
+        request_id = str(uuid.uuid4())
+        raw_path, _, raw_query = path_and_query.partition("?")
+        call_settings = settings
+        if strict is not None:
+            call_settings = dataclasses.replace(settings, strict_graph=strict)
+        try:
+            if "%00" in path_and_query:
+                raise GraphError(
+                    "The URL contains an encoded NUL character (%00).",
+                    code="BadRequest",
+                    status=400,
+                )
+            target = resolve(raw_path)
+            if target.kind == "metadata":
+                return Outcome(200, {"request-id": request_id}, store.model.xml)
+            handler = handler_for(target, method)
+            call = Call(
+                store=store,
+                settings=call_settings,
+                principal=principal,
+                target=target,
+                request_id=request_id,
+                service_root=f"{base_url.rstrip('/')}/{target.version}",
+                raw_query=raw_query,
+                evolvable=False,
+                body=body,
+            )
+            reply = handler(call)
+            for job in call.after_response:
+                job()  # e.g. a PIM refresh: the console shows the finished operation
+        except GraphError as error:
+            date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            headers = {**error.headers, "request-id": request_id}
+            return Outcome(
+                error.status,
+                headers,
+                error.body(date=date, request_id=request_id, client_request_id=request_id),
+            )
+        return Outcome(reply.status, {**reply.headers, "request-id": request_id}, reply.body)
+
+    return dispatch
