@@ -145,6 +145,9 @@ def test_demo_link_signs_in_once_then_filter_and_triage(demo: Demo, context: Any
     page.wait_for_url(re.compile(r".*/console/alerts$"))
     assert page.get_by_role("heading", name="Alert queue").is_visible()
     assert "code=" not in page.url
+    # counts and the chart arrive after the queue, in place
+    page.get_by_role("heading", name="By severity").wait_for()
+    assert page.locator("#summary svg rect").count() == 30
 
     page.get_by_label("Severity", exact=True).select_option("high")
     page.wait_for_url(re.compile(r".*severity=high.*"))

@@ -154,9 +154,12 @@ def test_severity_filter_becomes_the_graph_filter(client, app, seeded) -> None:
     assert "Middle alert" in month
 
 
-def test_queue_shows_counts_and_a_chart_per_day(client, app, seeded) -> None:
+def test_queue_links_counts_and_a_chart_per_day(client, app, seeded) -> None:
     sign_in(client, mint(app))
-    page = client.get("/console/alerts").text
+    queue = client.get("/console/alerts").text
+    assert 'data-src="/console/summary/alerts"' in queue  # loaded by script, or followed
+    assert '<a href="/console/summary/alerts">' in queue
+    page = client.get("/console/summary/alerts").text
     assert re.search(r'<span class="sev sev-high">high</span> 2</a>', page)
     assert re.search(r'<span class="sev sev-medium">medium</span> 1</a>', page)
     assert "new 3</a>" in page

@@ -121,7 +121,6 @@ def queue(page: Page) -> Response:
     kept = {name: value for name, value in chosen.items() if value}
     following_next = next_query(outcome.body)
     next_href = "?" + urlencode({**kept, "page": following_next}) if following_next else ""
-    summary = _summary(page) if outcome.ok else None
     return view(
         page,
         "queue.html",
@@ -140,8 +139,19 @@ def queue(page: Page) -> Response:
         ],
         next_href=next_href,
         first_href="?" + urlencode(kept) if following else "",
-        summary=summary,
     )
+
+
+def summary(page: Page) -> Response:
+    """Counts and the chart: their own page, which the queue loads after it has rendered.
+
+    Counting scans every alert of the tenant (about 0.6 ms per 1,000), so the queue itself stays
+    a keyset read of one page; with JavaScript off the queue links here instead.
+    """
+    access = page.graph("GET", f"{ALERTS}?$top=1")
+    if not access.ok:
+        return refused(page, access, back=f"{page.request.scope['root_path']}/alerts")
+    return view(page, "summary.html", summary=_summary(page))
 
 
 def _alerts_set(page: Page) -> EntitySet:
@@ -165,25 +175,24 @@ def _summary(page: Page) -> dict[str, Any]:
     )
     day = (table.c.createdDateTime / TICKS_PER_DAY).label("day")
     with store.engine.connect() as conn:
-        by_severity = conn.execute(
-            select(table.c.severity, func.count())
+        # one pass over the (severity, status, ...) index gives both tallies
+        pairs = conn.execute(
+            select(table.c.severity, table.c.status, func.count())
             .where(table.c[TENANT] == tenant)
-            .group_by(table.c.severity)
-        ).all()
-        by_status = conn.execute(
-            select(table.c.status, func.count())
-            .where(table.c[TENANT] == tenant)
-            .group_by(table.c.status)
+            .group_by(table.c.severity, table.c.status)
         ).all()
         per_day = conn.execute(
             select(day, func.count())
             .where(and_(table.c[TENANT] == tenant, table.c.createdDateTime >= first_ticks))
             .group_by(day)
         ).all()
-    severities = {
-        severity_enum.by_value.get(v, "unknown"): n for v, n in by_severity if v is not None
-    }
-    statuses = {status_enum.by_value.get(v, "unknown"): n for v, n in by_status if v is not None}
+    severities: dict[str, int] = {}
+    statuses: dict[str, int] = {}
+    for severity, status, n in pairs:
+        name = severity_enum.by_value.get(severity, "unknown")
+        severities[name] = severities.get(name, 0) + n
+        name = status_enum.by_value.get(status, "unknown")
+        statuses[name] = statuses.get(name, 0) + n
     counts = {int(d): n for d, n in per_day}
     first_index = first_ticks // TICKS_PER_DAY
     days = []
@@ -346,6 +355,7 @@ def triage_form(page: Page, url: str, here: str) -> Response:
 
 ROUTES: list[tuple[str, Any, list[str]]] = [
     ("/alerts", queue, ["GET"]),
+    ("/summary/alerts", summary, ["GET"]),
     ("/alerts/{alert_id:path}", alert_page, ["GET"]),
     ("/alerts/{alert_id:path}", triage, ["POST"]),
 ]

@@ -14,6 +14,17 @@ document.addEventListener("DOMContentLoaded", () => {
       }
     });
   }
+  // Counts and the chart load after the queue (the queue itself is one keyset read).
+  const summary = document.getElementById("summary");
+  if (summary && summary.dataset.src) {
+    fetch(summary.dataset.src, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+      .then((text) => {
+        const body = new DOMParser().parseFromString(text, "text/html").getElementById("summary-body");
+        if (body) summary.replaceChildren(...Array.from(body.childNodes, (node) => document.importNode(node, true)));
+      })
+      .catch(() => { /* the link to the counts page stays */ });
+  }
   // Filters apply as soon as a choice changes.
   for (const select of document.querySelectorAll("form.filters select")) {
     select.addEventListener("change", () => select.form.requestSubmit());
