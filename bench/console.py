@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     url = f"sqlite:///{db}"
     if not db.exists():
         loaded = data.import_alertgraph(url, ndjson, samples.count)
-        print(f"imported {loaded.count} alerts in {loaded.seconds:.0f} s")
+        print(f"imported {loaded.count} alerts in {loaded.seconds:.0f} s")  # noqa: T201
     app = create_app(Settings(database_url=url))
     scopes, roles = default_dev_grants()
     token = app.state.authenticator.mint(
@@ -61,10 +61,10 @@ def main(argv: list[str] | None = None) -> None:
             timings.sort()
             p95 = timings[min(len(timings) - 1, int(len(timings) * 0.95))]
             rows.append((name, statistics.median(timings), p95))
-    print(f"\nConsole renders, {samples.count:,} alerts, SQLite, in-process (ms)\n")
-    print("| view | p50 | p95 |\n|---|---:|---:|")
+    print(f"\nConsole renders, {samples.count:,} alerts, SQLite, in-process (ms)\n")  # noqa: T201
+    print("| view | p50 | p95 |\n|---|---:|---:|")  # noqa: T201
     for name, p50, p95 in rows:
-        print(f"| {name} | {p50:.1f} | {p95:.1f} |")
+        print(f"| {name} | {p50:.1f} | {p95:.1f} |")  # noqa: T201
     app.state.store.engine.dispose()
 
 
