@@ -1,4 +1,4 @@
-"""The console in Debian's Chromium, driven by Playwright, against a real ``alertgraph serve --demo``.
+"""The console in Debian's Chromium, driven by Playwright, against a real ``serve --demo``.
 
 Every page is watched for JavaScript errors, failed requests and HTTP errors (the favicon
 included); changes made in the browser are checked through the Graph API.
@@ -61,7 +61,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         link = re.search(r"Console:\s+(\S+/console/signin\?code=\S+)", log)
         token = re.search(r"Dev token \(12 h, every permission\): (\S+)", log)
         tenant = re.search(r"Tenant:\s+(\S+)", log)
-        assert link and token and tenant, log
+        assert link, log
+        assert token, log
+        assert tenant, log
         store = Store.open(database_url)
         try:  # an alert whose title is HTML, added beside the demo data
             insert(
@@ -110,9 +112,11 @@ class Watch:
         )
         page.on(
             "response",
-            lambda response: self.problems.append(f"{response.status}: {response.url}")
-            if response.status >= 400 and response.status not in self.allowed_status
-            else None,
+            lambda response: (
+                self.problems.append(f"{response.status}: {response.url}")
+                if response.status >= 400 and response.status not in self.allowed_status
+                else None
+            ),
         )
         page.on("dialog", lambda dialog: self.problems.append(f"dialog: {dialog.message}"))
 
@@ -249,7 +253,9 @@ def test_every_page_loads_without_errors(demo: Demo, context: Any) -> None:
         ("Partner alerts", "/console/partner/"),
         ("PIM alerts", "/console/pim/"),
     ):
-        page.get_by_role("navigation", name="Sections").get_by_role("link", name=section, exact=True).click()
+        page.get_by_role("navigation", name="Sections").get_by_role(
+            "link", name=section, exact=True
+        ).click()
         page.wait_for_load_state()
         visited.append(page.url)
         page.locator(f"table.list tbody a[href*='{link_pattern}']").first.click()

@@ -243,7 +243,7 @@ def test_alert_page_shows_properties_evidence_and_the_triage_form(client, app, s
     assert "<fieldset>" in page  # enabled for a writer
     assert "<h3>device</h3>" in page
     assert "ws-042.contoso.com" in page
-    assert "<h3>ip</h3>" in page
+    assert "<h3>IP address</h3>" in page
     assert "203.0.113.7" in page
     assert '<th scope="row">serviceSource</th><td>microsoftDefenderForEndpoint</td>' in page
 

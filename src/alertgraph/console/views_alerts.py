@@ -74,6 +74,15 @@ EVIDENCE_FIELDS: dict[str, tuple[str, ...]] = {
     "registryValue": ("registryHive", "registryKey", "registryValueName", "registryValue"),
 }
 COMMON_EVIDENCE = ("verdict", "remediationStatus", "roles")
+KIND_LABELS = {
+    "ip": "IP address",
+    "url": "URL",
+    "analyzedMessage": "email message",
+    "azureResource": "Azure resource",
+    "cloudApplication": "cloud application",
+    "registryKey": "registry key",
+    "registryValue": "registry value",
+}
 
 
 def enum_members(page: Page, name: str) -> list[str]:
@@ -244,10 +253,11 @@ def evidence_cards(evidence: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 for k, v in item.items()
                 if not k.startswith("@") and not isinstance(v, (dict, list)) and v is not None
             )
-        fields = [(path, _dig(item, path)) for path in (*paths, *COMMON_EVIDENCE)]
+        ordered = dict.fromkeys((*paths, *COMMON_EVIDENCE))
+        fields = [(path, _dig(item, path)) for path in ordered]
         cards.append(
             {
-                "kind": kind or "evidence",
+                "kind": KIND_LABELS.get(kind, kind or "evidence"),
                 "fields": [(name, value) for name, value in fields if value not in (None, "", [])],
                 "raw": item,
             }

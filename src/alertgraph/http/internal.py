@@ -20,6 +20,14 @@ from alertgraph.identity.auth import Principal
 from alertgraph.settings import Settings
 from alertgraph.store.database import Store
 
+#: the Content-Type the HTTP layer gives each kind of reply (shown in the console's Query panel)
+MEDIA_TYPES = {
+    "json": "application/json;odata.metadata=minimal;odata.streaming=true;"
+    "IEEE754Compatible=false;charset=utf-8",
+    "text": "text/plain;charset=utf-8",
+    "xml": "application/xml",
+}
+
 
 def dispatcher(store: Store, settings: Settings) -> Dispatch:
     """A function answering one Graph request (``/beta/...?query``) for a signed-in principal."""
@@ -71,6 +79,9 @@ def dispatcher(store: Store, settings: Settings) -> Dispatch:
                 headers,
                 error.body(date=date, request_id=request_id, client_request_id=request_id),
             )
-        return Outcome(reply.status, {**reply.headers, "request-id": request_id}, reply.body)
+        headers = {**reply.headers, "request-id": request_id, "OData-Version": "4.0"}
+        if reply.body is not None and reply.status != 204:
+            headers["Content-Type"] = MEDIA_TYPES.get(reply.kind, MEDIA_TYPES["json"])
+        return Outcome(reply.status, headers, reply.body)
 
     return dispatch
