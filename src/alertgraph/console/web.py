@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import jinja2
 import orjson
@@ -99,7 +99,8 @@ class Page:
         curl = f"curl -X {method} -H \"Authorization: Bearer $TOKEN\" '{url}'"
         if body is not None:
             curl = curl.replace(" -H", " -H 'Content-Type: application/json' -H", 1)
-            curl += f" -d '{orjson.dumps(body).decode()}'"
+            quoted = orjson.dumps(body).decode().replace("'", "'\\''")
+            curl += f" -d '{quoted}'"
         self.calls.append(
             {
                 "method": method,
@@ -241,9 +242,8 @@ async def _signed_in(console: Console, request: Request, view_fn: View, *, write
         page.request.state.form = form
         sent = str(form.get("csrf", ""))
         origin = request.headers.get("origin")
-        if not hmac.compare_digest(sent, session.csrf) or (
-            origin not in (None, "null") and origin != str(request.base_url).rstrip("/")
-        ):
+        foreign = origin not in (None, "null") and urlsplit(origin).netloc != request.url.netloc
+        if not hmac.compare_digest(sent, session.csrf) or foreign:
             return view(
                 page,
                 "error.html",
@@ -259,7 +259,7 @@ async def _signed_in(console: Console, request: Request, view_fn: View, *, write
                         }
                     },
                 ),
-                back=request.headers.get("referer", f"{root}/alerts"),
+                back=f"{root}/alerts",
             )
     return await run_in_threadpool(view_fn, page)
 
