@@ -309,3 +309,5 @@ def test_session_cookie_is_secure_under_tls(tmp_path: Path) -> None:
         assert "Secure" in cookie
         assert "HttpOnly" in cookie
         assert token not in server.log()
+        # without --demo there is no sign-in code: the link leads to the form
+        assert f"Console:   {server.base}/console  (sign in with a token)" in server.log()
