@@ -315,6 +315,19 @@ def test_invalid_values_get_the_api_400(client, app, seeded) -> None:
     assert str(escape(api.json()["error"]["message"])) in response.text
 
 
+def test_nul_characters_in_a_form_get_the_api_400(client, app, seeded) -> None:
+    token = mint(app)
+    sign_in(client, token)
+    page = client.get("/console/alerts/a-mid").text
+    response = client.post(
+        "/console/alerts/a-mid", data={"csrf": csrf_of(page), "comment": "nul\x00here"}
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.text
+    api = client.get(f"{ALERTS}/a-mid", headers={"Authorization": f"Bearer {token}"}).json()
+    assert api["comments"] == []
+
+
 def test_reader_sees_disabled_controls_and_a_forged_post_gets_the_api_403(
     client, app, seeded
 ) -> None:

@@ -11,8 +11,10 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 from alertgraph.console.graph import Dispatch, Outcome
-from alertgraph.errors import GraphError
+from alertgraph.errors import BadRequest, GraphError
 from alertgraph.http.call import Call
 from alertgraph.http.reads import handler_for
 from alertgraph.http.routing import resolve
@@ -48,11 +50,10 @@ def dispatcher(store: Store, settings: Settings) -> Dispatch:
             call_settings = dataclasses.replace(settings, strict_graph=strict)
         try:
             if "%00" in path_and_query:
-                raise GraphError(
-                    "The URL contains an encoded NUL character (%00).",
-                    code="BadRequest",
-                    status=400,
-                )
+                raise BadRequest("The URL contains an encoded NUL character (%00).")
+            if body is not None and b"\\u0000" in orjson.dumps(body):
+                # as the HTTP layer: no column can store NUL, so refuse it before any write
+                raise BadRequest("Text in the request can't contain NUL (\\u0000).")
             target = resolve(raw_path)
             if target.kind == "metadata":
                 return Outcome(200, {"request-id": request_id}, store.model.xml)
