@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from alertgraph.console.sessions import create_signin_code
+from alertgraph.console.sessions import create_signin_code, sessions_table
 from alertgraph.store.database import audit_table
 from tests.api.conftest import TENANT_A, TENANT_B, alert, insert, mint
 
@@ -386,6 +387,16 @@ def test_a_tampered_cookie_is_no_session(client, app, seeded) -> None:
         "alertgraph_console", f"{session_id}.{int(expires) + 9999}.{signature}", path="/console"
     )
     assert client.get("/console/alerts", follow_redirects=False).status_code == 303
+
+
+def test_an_expired_session_sends_you_to_sign_in(client, app, seeded) -> None:
+    sign_in(client, mint(app))
+    assert client.get("/console/alerts", follow_redirects=False).status_code == 200
+    with seeded.engine.begin() as conn:
+        conn.execute(update(sessions_table).values(expires_at=int(time.time()) - 1))
+    response = client.get("/console/alerts", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/console/signin"
 
 
 def test_other_tenants_alert_pages_are_not_found(client, app, seeded) -> None:
