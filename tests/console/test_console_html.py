@@ -493,3 +493,46 @@ def test_incident_partner_and_pim_views(client, app, store) -> None:
         f"/beta/identityGovernance/roleManagementAlerts/alerts/{pim_ids[0]}", headers=auth
     ).json()
     assert api["isActive"] is False
+
+
+def test_pim_configuration_thresholds_are_patched(client, app, store) -> None:
+    _seed_demo(store)
+    token = mint(app)
+    sign_in(client, token)
+    listing = client.get("/console/pim").text
+    alert_id = re.search(
+        r'<a href="/console/pim/([^"]+)">There are too many global administrators</a>', listing
+    ).group(1)
+    page = client.get(f"/console/pim/{alert_id}").text
+    config_id = re.search(r'name="configId" value="([^"]+)"', page).group(1)
+    assert '<label for="f-globalAdminCountThreshold">globalAdminCountThreshold</label>' in page
+    saved = client.post(
+        f"/console/pim/{alert_id}/configure",
+        data={
+            "csrf": csrf_of(page),
+            "configId": config_id,
+            "isEnabled": "false",
+            "setting.globalAdminCountThreshold": "7",
+            "setting.percentageOfGlobalAdminsOutOfRolesThreshold": "40",
+        },
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    api = client.get(
+        f"/beta/identityGovernance/roleManagementAlerts/alertConfigurations/{config_id}",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    assert api["isEnabled"] is False
+    assert api["globalAdminCountThreshold"] == 7
+    assert api["percentageOfGlobalAdminsOutOfRolesThreshold"] == 40
+    refused = client.post(
+        f"/console/pim/{alert_id}/configure",
+        data={
+            "csrf": csrf_of(page),
+            "configId": config_id,
+            "isEnabled": "true",
+            "setting.percentageOfGlobalAdminsOutOfRolesThreshold": "140",
+        },
+    )
+    assert refused.status_code == 400
+    assert "0 to 100" in refused.text

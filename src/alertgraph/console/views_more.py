@@ -135,7 +135,7 @@ def partner_update(page: Page) -> Response:
 
 
 def pim_alerts(page: Page) -> Response:
-    outcome = page.graph("GET", f"{PIM}/alerts?{PIM_SCOPE}")
+    outcome = page.graph("GET", f"{PIM}/alerts?$expand=alertDefinition&{PIM_SCOPE}")
     return view(
         page,
         "pim_list.html",
