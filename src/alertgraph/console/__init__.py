@@ -5,6 +5,6 @@ the same read engine (alertgraph.odata), write handlers, validation, audit and p
 for an API client holding the signed-in token. Templates and static files ship inside this package.
 """
 
-from alertgraph.console.web import console_app
+from alertgraph.console.app import console_app
 
 __all__ = ["console_app"]

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, select
 from starlette.responses import RedirectResponse, Response
 
 from alertgraph.console.graph import may, set_at
-from alertgraph.console.web import Page, form, refused, view
+from alertgraph.console.web import Page, PageRoute, form, refused, view
 from alertgraph.schema.endpoints import EntitySet
 from alertgraph.store.database import TENANT, audit_table
 
@@ -363,7 +363,7 @@ def triage_form(page: Page, url: str, here: str) -> Response:
     return RedirectResponse(f"{here}?saved=1", status_code=303)
 
 
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[PageRoute] = [
     ("/alerts", queue, ["GET"]),
     ("/summary/alerts", summary, ["GET"]),
     ("/alerts/{alert_id:path}", alert_page, ["GET"]),

@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 
 from alertgraph.console.graph import may, set_at
 from alertgraph.console.views_alerts import enum_members, history, next_query, triage_form
-from alertgraph.console.web import Page, form, refused, view
+from alertgraph.console.web import Page, PageRoute, form, refused, view
 
 INCIDENTS = "/beta/security/incidents"
 PARTNER = "/beta/security/partner/securityAlerts"
@@ -352,7 +352,7 @@ def query_run(page: Page) -> Response:
     )
 
 
-ROUTES: list[tuple[str, Any, list[str]]] = [
+ROUTES: list[PageRoute] = [
     ("/incidents", incidents, ["GET"]),
     ("/incidents/{key:path}", incident_page, ["GET"]),
     ("/incidents/{key:path}", incident_triage, ["POST"]),

@@ -123,12 +123,18 @@ def _readable(url: str) -> str:
 View = Callable[[Page], Response]
 
 
-def console_app(
-    store: Store, settings: Settings, authenticator: Authenticator, dispatch: Dispatch
-) -> ASGIApp:
-    """The console, to be mounted at ``/console`` by the HTTP app."""
-    from alertgraph.console import views_alerts, views_more
+#: a page route: path, view, methods (views_alerts.ROUTES, views_more.ROUTES)
+PageRoute = tuple[str, View, list[str]]
 
+
+def make_app(
+    store: Store,
+    settings: Settings,
+    authenticator: Authenticator,
+    dispatch: Dispatch,
+    pages: list[PageRoute],
+) -> ASGIApp:
+    """The console app: sign-in, static files and the given signed-in pages (CSRF on POST)."""
     sessions.ensure_schema(store)
     templates = jinja2.Environment(
         loader=jinja2.PackageLoader("alertgraph.console", "templates"),
@@ -160,7 +166,7 @@ def console_app(
         ),
         Mount("/static", StaticFiles(directory=str(static_dir)), name="static"),
     ]
-    for path, view, methods in views_alerts.ROUTES + views_more.ROUTES:
+    for path, view, methods in pages:
         routes.append(Route(path, page(view, write="POST" in methods), methods=methods))
     return SecurityHeaders(Starlette(routes=routes))
 
