@@ -16,6 +16,8 @@ def console_app(
     store: Store, settings: Settings, authenticator: Authenticator, dispatch: Dispatch
 ) -> ASGIApp:
     """The console, to be mounted at ``/console`` by the HTTP app."""
+    # The emulator's controls (throttling and fault switches, snapshots, the tenant's request
+    # journal) get their pages here, as one more ROUTES list, and a link in base.html's nav.
     return make_app(
         store, settings, authenticator, dispatch, views_alerts.ROUTES + views_more.ROUTES
     )
