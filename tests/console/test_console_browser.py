@@ -311,3 +311,26 @@ def test_session_cookie_is_secure_under_tls(tmp_path: Path) -> None:
         assert token not in server.log()
         # without --demo there is no sign-in code: the link leads to the form
         assert f"Console:   {server.base}/console  (sign in with a token)" in server.log()
+
+
+def test_keyboard_moves_through_filters_and_applies_them(demo: Demo, context: Any) -> None:
+    page, watch = open_page(context)
+    sign_in_with_token(page, demo.server.base, demo.token)
+    severity = page.get_by_label("Severity", exact=True)
+    severity.focus()
+    page.keyboard.press("ArrowDown")  # "Any" -> the first severity, without leaving the page
+    page.keyboard.press("ArrowDown")
+    chosen = severity.input_value()
+    assert chosen
+    assert page.url.endswith("/console/alerts")
+    page.keyboard.press("Tab")  # Status
+    page.keyboard.press("Tab")  # Service source
+    page.keyboard.press("Tab")  # Assigned to
+    page.keyboard.press("Tab")  # Time range
+    page.keyboard.press("Tab")  # Apply filters
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(rf".*severity={chosen}.*"))
+    badges = page.locator("table.list tbody td:nth-child(2)").all_inner_texts()
+    assert badges
+    assert set(badges) == {chosen}
+    assert watch.problems == []

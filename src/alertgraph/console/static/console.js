@@ -25,9 +25,13 @@ document.addEventListener("DOMContentLoaded", () => {
       })
       .catch(() => { /* the link to the counts page stays */ });
   }
-  // Filters apply as soon as a choice changes.
+  // Filters apply as soon as a choice is picked with the pointer. Keyboard users move through
+  // the options without reloading the page, and apply with the "Apply filters" button.
   for (const select of document.querySelectorAll("form.filters select")) {
-    select.addEventListener("change", () => select.form.requestSubmit());
+    let keyed = false;
+    select.addEventListener("keydown", () => { keyed = true; });
+    select.addEventListener("pointerdown", () => { keyed = false; });
+    select.addEventListener("change", () => { if (!keyed) select.form.requestSubmit(); });
   }
   // Ask before leaving a triage form with unsaved edits.
   for (const form of document.querySelectorAll("form.triage")) {
