@@ -536,3 +536,28 @@ def test_pim_configuration_thresholds_are_patched(client, app, store) -> None:
     )
     assert refused.status_code == 400
     assert "0 to 100" in refused.text
+
+
+def test_reader_sees_incident_controls_disabled_and_is_refused(client, app, store) -> None:
+    _seed_demo(store)
+    token = reader_token(app)
+    sign_in(client, token)
+    incidents = client.get("/console/incidents").text
+    incident_id = re.search(r'<a href="/console/incidents/([^"]+)">', incidents).group(1)
+    page = client.get(f"/console/incidents/{incident_id}").text
+    assert "<fieldset disabled>" in page
+    forged = client.post(
+        f"/console/incidents/{incident_id}",
+        data={"csrf": csrf_of(page), "assignedTo": "mallory@contoso.com"},
+    )
+    api = client.patch(
+        f"/beta/security/incidents/{incident_id}",
+        json={"assignedTo": "mallory@contoso.com"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 403
+    assert forged.status_code == 403
+    after = client.get(
+        f"/beta/security/incidents/{incident_id}", headers={"Authorization": f"Bearer {token}"}
+    ).json()
+    assert after.get("assignedTo") != "mallory@contoso.com"
