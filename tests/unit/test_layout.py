@@ -28,6 +28,7 @@ LAYERS: dict[str, int] = {
     "ops": 4,
     "simulate": 5,
     "sync": 5,
+    "console": 5,
     "http": 6,
     "cli": 7,
     "__main__": 8,

@@ -92,6 +92,14 @@ def serve(
     click.echo(f"Base URL:  {base}")
     click.echo(f"Tenant:    {settings.default_tenant}")
     click.echo(f"Dev token (12 h, every permission): {token}")
+    console = f"{scheme}://{shown_host}:{port}/console"
+    if demo:  # a one-time code, so the token itself never sits in a URL or a browser history
+        from alertgraph.console.sessions import create_signin_code
+
+        console += f"/signin?code={create_signin_code(store, token)}"
+        click.echo(f"Console:   {console}  (signs you in once)")
+    else:
+        click.echo(f"Console:   {console}  (sign in with a token)")
     trust = f"--cacert '{ssl_options['ca_file']}' " if tls else ""
     click.echo("Try:")
     click.echo(

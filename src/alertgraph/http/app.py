@@ -18,8 +18,9 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
+from alertgraph.console import console_app
 from alertgraph.errors import (
     BadRequest,
     GraphError,
@@ -29,6 +30,7 @@ from alertgraph.errors import (
 )
 from alertgraph.http import batch, versions
 from alertgraph.http.call import Call, Reply
+from alertgraph.http.internal import dispatcher
 from alertgraph.http.reads import handler_for
 from alertgraph.http.routing import resolve, version_of
 from alertgraph.identity.auth import Authenticator, AuthSettings
@@ -88,7 +90,12 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
             response.background = tasks
         return response
 
-    routes = [*auth_routes(store, auth_settings), Route("/{path:path}", graph, methods=METHODS)]
+    routes = [
+        *auth_routes(store, auth_settings),
+        # the triage console: HTML over the same handlers, as the signed-in token (console/)
+        Mount("/console", console_app(store, settings, authenticator, dispatcher(store, settings))),
+        Route("/{path:path}", graph, methods=METHODS),
+    ]
     app = Starlette(routes=routes)
     app.state.store = store
     app.state.settings = settings
