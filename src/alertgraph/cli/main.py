@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from alertgraph.cli.data import import_command
+from alertgraph.cli.emulator import COMMANDS as EMULATOR_COMMANDS
 from alertgraph.cli.serve import serve
 from alertgraph.cli.tokens import app, token
 
@@ -15,5 +16,5 @@ def main() -> None:
     """A self-hosted, Microsoft Graph-compatible security alerts service."""
 
 
-for command in (serve, token, app, import_command):
+for command in (serve, token, app, import_command, *EMULATOR_COMMANDS):
     main.add_command(command)

@@ -9,6 +9,12 @@ from typing import Any
 import click
 
 from alertgraph.cli.common import IMPORT_PATHS, _open_store, _settings, db_option
+from alertgraph.cli.emulator import (
+    check_emulator_settings,
+    emulator_banner,
+    emulator_environment,
+    emulator_options,
+)
 
 
 @click.command()
@@ -21,6 +27,7 @@ from alertgraph.cli.common import IMPORT_PATHS, _open_store, _settings, db_optio
 @click.option(
     "--strict-graph", is_flag=True, default=None, help="Reject what Graph does not document."
 )
+@emulator_options
 def serve(
     database_url: str | None,
     host: str,
@@ -29,6 +36,7 @@ def serve(
     workers: int,
     tls: bool,
     strict_graph: bool | None,
+    **emulator: Any,
 ) -> None:
     """Start the server.
 
@@ -41,7 +49,8 @@ def serve(
 
     from alertgraph.identity.auth import Authenticator, AuthSettings, default_dev_grants
 
-    settings = _settings(database_url=database_url, strict_graph=strict_graph)
+    settings = _settings(database_url=database_url, strict_graph=strict_graph, **emulator)
+    check_emulator_settings(settings)
     store = _open_store(settings)
     if demo:
         _seed_demo(store, settings.default_tenant)
@@ -77,10 +86,13 @@ def serve(
     click.echo(
         f"  curl -s {trust}-H 'Authorization: Bearer {token}' '{base}/security/alerts_v2?$top=2'"
     )
+    for line in emulator_banner(settings):
+        click.echo(line)
     sys.stdout.flush()
     store.engine.dispose()
     os.environ["ALERTGRAPH_DATABASE_URL"] = settings.database_url
     os.environ["ALERTGRAPH_STRICT_GRAPH"] = "true" if settings.strict_graph else "false"
+    os.environ.update(emulator_environment(settings))
     uvicorn.run(
         "alertgraph.http.app:app_from_environment",
         factory=True,

@@ -26,6 +26,12 @@ from alertgraph.cli.common import _open_store, _settings, db_option, tenant_opti
     help="Entra directory role of the user (wids), by name or template id.",
 )
 @click.option("--expires-in", default=3600, show_default=True, type=int, metavar="SECONDS")
+@click.option(
+    "--admin",
+    is_flag=True,
+    help="An admin token for the emulator's admin API (/_alertgraph/), not for Graph.",
+)
+@click.option("--server-wide", is_flag=True, help="With --admin: may act on any tenant (?tenant=).")
 def token(
     database_url: str | None,
     tenant: str | None,
@@ -35,6 +41,8 @@ def token(
     roles: tuple[str, ...],
     directory_roles: tuple[str, ...],
     expires_in: int,
+    admin: bool,
+    server_wide: bool,
 ) -> None:
     """Print one bearer token that a server on the same database accepts.
 
@@ -47,6 +55,7 @@ def token(
       alertgraph token --app-id 11111111-2222-3333-4444-555555555555 --role SecurityAlert.Read.All
       alertgraph token --user analyst@contoso.com --scope SecurityAlert.Read.All \\
           --directory-role "Security Reader"
+      alertgraph token --admin
     """
     from alertgraph.identity.auth import (
         Authenticator,
@@ -57,6 +66,24 @@ def token(
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     store = _open_store(settings)
+    if server_wide and not admin:
+        raise click.UsageError("--server-wide only applies to --admin tokens")
+    if admin:
+        from alertgraph.emulator.admin import mint_admin
+
+        try:
+            click.echo(
+                mint_admin(
+                    store,
+                    settings,
+                    tenant=settings.default_tenant,
+                    server_wide=server_wide,
+                    expires_in=expires_in,
+                )
+            )
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--tenant") from None
+        return
     wids: list[str] = []
     for name in directory_roles:
         try:
