@@ -93,11 +93,23 @@ def _count(store: Store, scope: str, limit: Limit, now: float) -> int | None:
     )
     with store.engine.begin() as conn:
         previous, current = conn.execute(statement).one()
-    elapsed = now - window * limit.seconds
-    weight = (limit.seconds - elapsed) / limit.seconds
-    if previous * weight + (current - 1) < limit.requests:
+    if estimate(previous, current - 1, limit, window, now) < limit.requests:
         return None
     return _retry_after(previous, current, limit, window, now)
+
+
+def estimate(previous: int, current: int, limit: Limit, window: int, at: float) -> float:
+    """Requests counted in the last ``limit.seconds`` before ``at``, from a counter row last
+    advanced in ``window``: the previous window's count weighted by how much of it still
+    overlaps, plus the current window's count."""
+    size = limit.seconds
+    now_window = int(at // size)
+    if now_window == window + 1:
+        previous, current = current, 0
+    elif now_window != window:
+        previous, current = 0, 0
+    elapsed = at - now_window * size
+    return previous * (size - elapsed) / size + current
 
 
 def _retry_after(previous: int, current: int, limit: Limit, window: int, now: float) -> int:
