@@ -66,13 +66,17 @@ def save(store: Store, tenant: str, name: str) -> Snapshot:
         _drop(conn, tenant, name)
         for set_name, (table, mirror) in SNAPSHOT_TABLES.items():
             columns = [column.name for column in table.columns]
-            copied = conn.execute(
+            conn.execute(
                 mirror.insert().from_select(
                     [SNAPSHOT, *columns],
                     select(literal(name), *table.c).where(table.c[TENANT] == tenant),
                 )
             )
-            counts[set_name] = max(copied.rowcount or 0, 0)
+            counts[set_name] = conn.execute(
+                select(func.count())
+                .select_from(mirror)
+                .where(mirror.c[SNAPSHOT] == name, mirror.c[TENANT] == tenant)
+            ).scalar_one()
         created = time.time()
         conn.execute(
             snapshots_table.insert().values(
