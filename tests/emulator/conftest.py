@@ -39,7 +39,5 @@ def bearer(app: Any, tenant: str = TENANT_A, **claims: Any) -> dict[str, str]:
 
 
 def admin_headers(app: Any, tenant: str = TENANT_A, *, server_wide: bool = False) -> dict[str, str]:
-    token = mint_admin(
-        app.state.store, app.state.settings, tenant=tenant, server_wide=server_wide
-    )
+    token = mint_admin(app.state.store, app.state.settings, tenant=tenant, server_wide=server_wide)
     return {"Authorization": f"Bearer {token}"}

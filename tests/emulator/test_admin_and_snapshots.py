@@ -138,9 +138,12 @@ def test_every_admin_action_is_audited(serve: Factory) -> None:
 def test_run_time_throttle_and_bad_controls(serve: Factory) -> None:
     client, app = serve()
     admin = admin_headers(app)
-    assert client.patch(
-        "/_alertgraph/controls", headers=admin, json={"throttle": "1/60"}
-    ).json()["throttle"] == "1/60"
+    assert (
+        client.patch("/_alertgraph/controls", headers=admin, json={"throttle": "1/60"}).json()[
+            "throttle"
+        ]
+        == "1/60"
+    )
     assert client.get(ALERTS, headers=bearer(app)).status_code == 200
     assert client.get(ALERTS, headers=bearer(app)).status_code == 429
     bad = client.patch("/_alertgraph/controls", headers=admin, json={"throttle": "fast"})

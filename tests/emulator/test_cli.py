@@ -62,7 +62,9 @@ def test_snapshot_and_reset_commands(db_url) -> None:
         "snapshot", "delete", "seeded", "--db", db_url, "--tenant", TENANT_A
     )
     assert run_cli("snapshot", "list", "--db", db_url).strip() == "No snapshots."
-    again = run_cli("snapshot", "delete", "seeded", "--db", db_url, "--tenant", TENANT_A, check=False)
+    again = run_cli(
+        "snapshot", "delete", "seeded", "--db", db_url, "--tenant", TENANT_A, check=False
+    )
     assert "no snapshot named 'seeded'" in _one_line_error(again)
 
 

@@ -104,7 +104,9 @@ def test_partial_answer_is_206_with_graphs_warning_and_a_subset(serve: Factory) 
     assert "@odata.nextLink" in whole
     answer = client.get(f"{ALERTS}?$top=4", headers=headers)
     assert answer.status_code == 206
-    assert answer.headers["Warning"] == '199 - "Microsoft/Microsoft Defender for Endpoint/504/10000"'
+    assert (
+        answer.headers["Warning"] == '199 - "Microsoft/Microsoft Defender for Endpoint/504/10000"'
+    )
     body = answer.json()
     ids = [item["id"] for item in whole["value"]]
     assert [item["id"] for item in body["value"]] == ids[::2]
@@ -140,9 +142,10 @@ def test_run_time_faults_per_tenant_through_the_admin_api(serve: Factory) -> Non
     assert client.get(ALERTS, headers=bearer(app)).status_code == 504
     assert client.get("/beta/security/incidents", headers=bearer(app)).status_code == 200
     assert client.get(ALERTS, headers=bearer(app, TENANT_B)).status_code == 200  # other tenant
-    assert client.patch("/_alertgraph/controls", headers=admin, json={"faults": None}).json()[
-        "faults"
-    ] is None
+    assert (
+        client.patch("/_alertgraph/controls", headers=admin, json={"faults": None}).json()["faults"]
+        is None
+    )
     assert client.get(ALERTS, headers=bearer(app)).status_code == 200
 
 

@@ -23,7 +23,9 @@ def test_over_the_limit_is_graphs_429_and_does_nothing(serve: Factory) -> None:
     for _ in range(3):
         assert client.get(ALERTS, headers=headers).status_code == 200
     refused = client.patch(
-        f"{ALERTS}/a1", headers={**headers, "client-request-id": "cr-1"}, json={"status": "resolved"}
+        f"{ALERTS}/a1",
+        headers={**headers, "client-request-id": "cr-1"},
+        json={"status": "resolved"},
     )
     assert refused.status_code == 429
     retry_after = refused.headers["Retry-After"]
