@@ -1,4 +1,4 @@
-"""Fixtures for the emulator's tests: apps built with emulator settings, on SQLite and PostgreSQL."""
+"""Fixtures for the emulator tests: apps built with emulator settings, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 

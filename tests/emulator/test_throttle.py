@@ -29,7 +29,8 @@ def test_over_the_limit_is_graphs_429_and_does_nothing(serve: Factory) -> None:
     )
     assert refused.status_code == 429
     retry_after = refused.headers["Retry-After"]
-    assert retry_after.isdigit() and 1 <= int(retry_after) <= 61
+    assert retry_after.isdigit()
+    assert 1 <= int(retry_after) <= 61
     error = refused.json()["error"]
     assert error["code"] == "TooManyRequests"
     assert "3 requests per 60 s per app per tenant" in error["message"]
