@@ -65,7 +65,8 @@ def check_emulator_settings(settings: Settings) -> None:
         try:
             parse_faults_option(settings.faults)
         except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--faults") from None
+            message = str(exc).removeprefix("faults: ")
+            raise click.BadParameter(message, param_hint="--faults") from None
 
 
 def emulator_environment(settings: Settings) -> dict[str, str]:
