@@ -1,7 +1,3 @@
 """Emulator controls for testing Graph clients: throttling, faults, snapshots, a request journal.
-
-Place in the pipeline: http/app.py calls :meth:`Emulator.admit` once per Graph request, after
-authentication and before any work, and :meth:`Emulator.finish` with the response. Everything these
-controls share (counters, settings, snapshots, journal) lives in the database, so every worker and
-replica on one database applies the same limits and sees the same state.
-"""
+Place in the pipeline: after authentication, before any work (http/app.py calls hook.Emulator);
+all shared state lives in the database, so every replica applies the same."""

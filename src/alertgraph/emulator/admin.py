@@ -1,11 +1,5 @@
-"""The admin API under ``/_alertgraph/``: the emulator's controls over HTTP, for tests.
-
-It accepts only admin tokens (``alertgraph token --admin``): signed by the server's keys like Graph
-tokens but for another audience, so neither kind is accepted in the other's place. An admin token
-acts on its own tenant; one with the server-wide role may name any tenant with ``?tenant=``. Every
-action is written to the audit log. ``serve --no-admin-api`` removes these routes. Neighbours:
-hook.py reads the controls set here; snapshots.py and journal.py do the work.
-"""
+"""The admin API under ``/_alertgraph/`` (admin tokens only, tenant-scoped unless server-wide,
+every action audited); drives spec.py, snapshots.py and journal.py over HTTP."""
 
 from __future__ import annotations
 

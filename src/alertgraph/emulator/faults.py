@@ -1,10 +1,5 @@
-"""Fault injection: which of a tenant's requests fail, how slowly they answer, partial answers.
-
-Every decision is a hash of (seed, tenant, the tenant's request number, purpose), the request number
-counted in the database (``emulator_controls.sequence``), so under one seed the same order of
-requests fails the same way on any replica and in a replayed CI run. Neighbours: spec.py parses the
-settings, hook.py applies them after authentication and before any work.
-"""
+"""Fault injection decided by hash(seed, tenant, the tenant's request number in the database),
+so a run replays exactly: errors, latency, 206 partial answers (spec.py parses, hook.py applies)."""
 
 from __future__ import annotations
 

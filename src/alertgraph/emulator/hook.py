@@ -1,11 +1,5 @@
-"""The emulator's two calls in the request flow: ``admit`` after authentication, ``finish`` last.
-
-``admit`` applies, in order: the throttle (429, nothing done), added latency, an injected fault
-(nothing done) and the choice of a partial or evolvable answer; ``finish`` writes the journal.
-What applies to a tenant is the serve options overlaid by the tenant's run-time controls
-(``emulator_controls.settings``, set through admin.py), read from the database on each request so
-every replica applies a change at once.
-"""
+"""The emulator's two calls in the request flow (http/app.py): ``admit`` after authentication
+(throttle, latency, faults, partial/evolvable choices) and ``finish`` (journal)."""
 
 from __future__ import annotations
 
@@ -50,7 +44,7 @@ class Ticket:
     request_body: Any = None  # the parsed JSON body, journaled with --journal-bodies
 
     def shape(self, reply: _Reply, kind: str, entity_set: EntitySet | None) -> None:
-        """Turn a 200 alerts_v2 list into Graph's partial answer when a fault chose it."""
+        """Turn a 200 list of security alerts into Graph's partial answer when a fault chose it."""
         alert_list = (
             kind == "collection" and entity_set is not None and entity_set.type_name == ALERT_TYPE
         )

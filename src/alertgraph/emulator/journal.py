@@ -1,9 +1,5 @@
-"""The request journal: each authenticated Graph request in a bounded table, exported as HAR 1.2.
-
-Never stored: the Authorization header (nor Cookie/Proxy-Authorization), so no token value reaches
-the table. The table keeps the newest ``journal_max_entries`` rows (older ones are dropped every
-``TRIM_EVERY`` inserts). Neighbours: hook.py records, cli/emulator.py exports and tails.
-"""
+"""The request journal: a bounded table of Graph requests (never Authorization or token values),
+exported as HAR 1.2. Written by hook.py, read by cli/emulator.py and admin.py."""
 
 from __future__ import annotations
 

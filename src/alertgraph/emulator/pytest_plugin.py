@@ -1,10 +1,5 @@
-"""The ``alertgraph_server`` pytest fixture: a real ``alertgraph serve`` for a connector's tests.
-
-Registered through the ``pytest11`` entry point, so ``pip install alertgraph`` is enough. Loading
-it only declares fixtures and one ini option; nothing runs unless a test asks for a fixture. The
-server runs on a temporary SQLite database seeded with the demo data; the admin API
-(emulator/admin.py) gives the switches (faults, throttle, snapshots) to tests.
-"""
+"""The pytest plugin (``pytest11`` entry point): the ``alertgraph_server`` fixture runs a real
+``alertgraph serve`` on a temporary SQLite database; loading it only declares fixtures."""
 
 from __future__ import annotations
 

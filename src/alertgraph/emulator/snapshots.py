@@ -1,11 +1,5 @@
-"""Tenant snapshots and resets, kept in the database so any replica or the CLI can restore them.
-
-A snapshot copies one tenant's rows of every entity table into its mirror table (tables.py) with
-INSERT ... SELECT, inside the database. A restore deletes the tenant's rows and copies the snapshot
-back in one transaction that first locks out concurrent writers, so a reader sees the old state or
-the restored one, never a mix, and other tenants' rows are never touched. Neighbours: the CLI
-(cli/emulator.py) and the admin API (admin.py) call these functions.
-"""
+"""Tenant snapshots and resets in the database: copies with INSERT ... SELECT, restores in one
+transaction that writes only the difference, other tenants untouched. Used by the CLI, admin.py."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""The emulator's settings as users write them: ``--throttle`` and ``--faults`` values, admin JSON.
-
-Pure parsing and validation, shared by the CLI (one clear line on bad input) and the admin API
-(400 with the same message). Neighbours: throttle.py and faults.py apply what is parsed here.
-"""
+"""Parsing of ``--throttle``/``--faults`` values and admin JSON into specs, with one clear message
+per mistake; used by cli/emulator.py and admin.py, applied by throttle.py and faults.py."""
 
 from __future__ import annotations
 
@@ -81,9 +78,9 @@ _FAULT_KEYS = {
     "seed": "a whole number",
     "latency": "milliseconds, 0 to 60000",
     "jitter": "milliseconds, 0 to 60000",
-    "partial": "a share of alerts_v2 lists between 0 and 1",
+    "partial": "a share of alert lists between 0 and 1",
     "unknownEnums": "true or false",
-    "path": "a glob such as /security/alerts_v2*",
+    "path": "a glob on the path after the version, e.g. /security/incidents*",
     "method": "GET, POST, PATCH, PUT or DELETE",
 }
 _ALIASES = {"unknown_enums": "unknownEnums", "unknown-enums": "unknownEnums"}

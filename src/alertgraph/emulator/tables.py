@@ -1,9 +1,5 @@
-"""The emulator's tables: throttle counters, per-tenant controls, snapshots, the request journal.
-
-They join the store's ``METADATA`` (a new database gets them with the rest); :func:`ensure_schema`
-creates them in databases made before this module existed. Snapshot tables mirror the entity tables
-of store/database.py column for column, plus the snapshot's name.
-"""
+"""The emulator's tables (throttle counters, per-tenant controls, snapshots, journal) in the store's
+METADATA; snapshot tables mirror store/database.py's entity tables column for column."""
 
 from __future__ import annotations
 

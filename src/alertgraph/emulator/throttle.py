@@ -1,12 +1,5 @@
-"""Throttling as Graph does it: limits per (tenant, app), counted in the database.
-
-Each limit is a two-window sliding counter in one row of ``emulator_counters``, advanced by a single
-UPSERT (atomic on SQLite and PostgreSQL), so every worker and replica on one database shares it and
-two servers never double a limit. Refused requests are counted too (Graph "continues to log resource
-usage while a client is being throttled"): a client that honours Retry-After gets through, one that
-keeps hammering stays refused. Neighbours: spec.py parses ``--throttle``; hook.py calls
-:func:`check` after authentication.
-"""
+"""Graph-style throttling per (tenant, app): a sliding-window counter per limit in one database
+row, advanced by one atomic UPSERT so replicas share it; refused requests count too (hook.py)."""
 
 from __future__ import annotations
 
