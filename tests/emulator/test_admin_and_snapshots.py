@@ -178,3 +178,17 @@ def test_journal_records_requests_without_tokens(serve: Factory) -> None:
     text = str(har)
     assert token not in text
     assert "authorization" not in text.lower()
+
+
+def test_the_journal_is_bounded(serve: Factory) -> None:
+    from alertgraph.emulator.journal import TRIM_EVERY, entries
+
+    client, app = serve(journal=True, journal_max_entries=10)
+    headers = bearer(app)
+    for number in range(TRIM_EVERY + 10):
+        client.get(f"{ALERTS}?$top=1&n={number}", headers=headers)
+    kept = entries(app.state.store)
+    assert len(kept) <= 10 + TRIM_EVERY
+    assert len(kept) < TRIM_EVERY + 10
+    assert kept[-1]["url"].endswith(f"n={TRIM_EVERY + 9}")
+    assert not any(row["url"].endswith("n=0") for row in kept)

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Table, and_, exists, func, literal, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from alertgraph.emulator.tables import (
     SNAPSHOT,
@@ -81,8 +82,22 @@ def save(store: Store, tenant: str, name: str) -> Snapshot:
 
 
 def restore(store: Store, tenant: str, name: str) -> Snapshot:
-    """Replace the tenant's state by the snapshot, in one transaction; other tenants untouched."""
+    """Replace the tenant's state by the snapshot, in one transaction; other tenants untouched.
+
+    On PostgreSQL a writer holding one table while wanting another can deadlock with the restore's
+    table locks; the database then aborts one of them, and the restore is simply tried again.
+    """
     check_name(name)
+    for attempt in range(5):
+        try:
+            return _restore(store, tenant, name)
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "40P01" or attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _restore(store: Store, tenant: str, name: str) -> Snapshot:
     meta = snapshots_table
     with store.engine.begin() as conn:
         # A write first: it takes SQLite's write lock at once and locks the snapshot's row on
