@@ -101,7 +101,6 @@ def test_partial_answer_is_206_with_graphs_warning_and_a_subset(serve: Factory) 
     insert(app.state.store, "alerts_v2", [alert(f"a{n}") for n in range(6)])
     headers = bearer(app)
     whole = plain.get(f"{ALERTS}?$top=4", headers=headers).json()
-    assert "@odata.nextLink" in whole
     answer = client.get(f"{ALERTS}?$top=4", headers=headers)
     assert answer.status_code == 206
     assert (

@@ -271,7 +271,7 @@ def _line(row: dict[str, Any]) -> str:
     when = datetime.fromtimestamp(float(row["at"]), UTC).strftime("%H:%M:%S.%f")[:-3]
     app = row["app_id"] or "-"
     return (
-        f"{when} {row['_tenant'][:8]} {app[:8]} {row['status']} {row['method']:6} "
+        f"{when} {row['tenant'][:8]} {app[:8]} {row['status']} {row['method']:6} "
         f"{row['url']} {row['latency_ms']:.1f} ms"
     )
 

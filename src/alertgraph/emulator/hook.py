@@ -12,6 +12,8 @@ from typing import Any, Protocol
 import orjson
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
 
 from alertgraph.emulator import faults, journal, throttle
 from alertgraph.emulator.spec import FaultSpec, ThrottleSpec, fault_spec, parse_throttle
@@ -121,41 +123,29 @@ class Emulator:
         ticket.partial = faults.partial(spec, tenant, sequence)
         ticket.unknown_enums = spec.unknown_enums
 
-    async def finish(
-        self,
-        ticket: Ticket | None,
-        *,
-        method: str,
-        url: str,
-        status: int,
-        request_headers: Any,
-        response_headers: Any,
-        response_body: bytes | None,
-        request_id: str,
-        client_request_id: str,
-    ) -> None:
+    async def finish(self, ticket: Ticket | None, request: Request, response: Response) -> None:
+        """Journal the request (with ``--journal``) once its response is built."""
         if ticket is None or not ticket.journal:
             return
+        bodies = self.settings.journal_bodies
         entry = {
-            TENANT: ticket.tenant,
+            "tenant": ticket.tenant,
             "at": time.time() - (time.monotonic() - ticket.started),
-            "method": method,
-            "url": url,
-            "status": status,
+            "method": request.method,
+            "url": str(request.url),
+            "status": response.status_code,
             "latency_ms": round((time.monotonic() - ticket.started) * 1000, 3),
             "app_id": ticket.app_id,
-            "request_id": request_id,
-            "client_request_id": client_request_id,
-            "request_headers": journal.clean_headers(request_headers),
-            "response_headers": journal.clean_headers(response_headers),
+            "request_id": response.headers.get("request-id", ""),
+            "client_request_id": response.headers.get("client-request-id"),
+            "request_headers": journal.clean_headers(request.headers.items()),
+            "response_headers": journal.clean_headers(response.headers.items()),
             "request_body": (
                 orjson.dumps(ticket.request_body).decode()
-                if self.settings.journal_bodies and ticket.request_body is not None
+                if bodies and ticket.request_body is not None
                 else None
             ),
-            "response_body": (
-                journal.body_text(response_body) if self.settings.journal_bodies else None
-            ),
+            "response_body": journal.body_text(bytes(response.body)) if bodies else None,
         }
         await run_in_threadpool(
             journal.record, self.store, entry, keep=self.settings.journal_max_entries

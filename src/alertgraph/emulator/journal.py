@@ -13,7 +13,7 @@ from urllib.parse import parse_qsl, urlsplit
 from sqlalchemy import func, insert, select
 
 from alertgraph.emulator.tables import journal_table
-from alertgraph.store.database import TENANT, Store
+from alertgraph.store.database import Store
 
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 TRIM_EVERY = 50
@@ -46,7 +46,7 @@ def entries(
     table = journal_table
     query = select(table).where(table.c.seq > after).order_by(table.c.seq)
     if tenant is not None:
-        query = query.where(table.c[TENANT] == tenant)
+        query = query.where(table.c.tenant == tenant)
     if limit is not None:
         query = query.limit(limit)
     with store.engine.connect() as conn:
@@ -60,7 +60,7 @@ def latest(store: Store, *, tenant: str | None, count: int) -> list[dict[str, An
     table = journal_table
     query = select(table).order_by(table.c.seq.desc()).limit(count)
     if tenant is not None:
-        query = query.where(table.c[TENANT] == tenant)
+        query = query.where(table.c.tenant == tenant)
     with store.engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)][::-1]
 
@@ -137,7 +137,7 @@ def _har_entry(row: Mapping[str, Any]) -> dict[str, Any]:
         },
         "cache": {},
         "timings": {"send": 0, "wait": latency, "receive": 0},
-        "_tenant": row[TENANT],
+        "_tenant": row["tenant"],
         "_appId": row["app_id"],
         "_requestId": row["request_id"],
     }

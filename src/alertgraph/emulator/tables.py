@@ -57,7 +57,8 @@ journal_table = Table(
     METADATA,
     # INTEGER PRIMARY KEY is SQLite's rowid, the only column it numbers by itself
     Column("seq", BigInteger().with_variant(Integer(), "sqlite"), autoincrement=True),
-    Column(TENANT, KEY_TEXT, nullable=False),
+    # a plain column, not _tenant: one numbering across tenants (a Citus reference table)
+    Column("tenant", KEY_TEXT, nullable=False),
     Column("at", Float, nullable=False),
     Column("method", String(16), nullable=False),
     Column("url", TEXT, nullable=False),
@@ -72,13 +73,15 @@ journal_table = Table(
     Column("response_body", Text),
     PrimaryKeyConstraint("seq"),
 )
-Index("ix_emulator_journal_tenant", journal_table.c[TENANT], journal_table.c.seq)
+Index("ix_emulator_journal_tenant", journal_table.c.tenant, journal_table.c.seq)
 
 
 def _mirror(name: str, table: Table) -> Table:
     columns: list[Column[Any]] = [Column(SNAPSHOT, String(200), nullable=False)]
     columns += [Column(column.name, column.type, nullable=True) for column in table.columns]
-    key = [SNAPSHOT, *(column.name for column in table.primary_key.columns)]
+    # _tenant first, as Citus needs to shard the mirror with its table (ops/citus.py)
+    rest = [column.name for column in table.primary_key.columns if column.name != TENANT]
+    key = [TENANT, SNAPSHOT, *rest]
     return Table(f"emusnap_{table.name}", METADATA, *columns, PrimaryKeyConstraint(*key))
 
 

@@ -24,6 +24,9 @@ GRAPH_LIMITS: tuple[tuple[str, str, Limit, bool], ...] = (
 )
 
 
+EPSILON = 1e-9
+
+
 @dataclass(frozen=True, slots=True)
 class Refusal:
     retry_after: int  # whole seconds until a request would be accepted
@@ -86,7 +89,8 @@ def _count(store: Store, scope: str, limit: Limit, now: float) -> int | None:
     )
     with store.engine.begin() as conn:
         previous, current = conn.execute(statement).one()
-    if estimate(previous, current - 1, limit, window, now) < limit.requests:
+    # accepted if, counting this request, the window holds at most the limit
+    if estimate(previous, current - 1, limit, window, now) + 1 <= limit.requests + EPSILON:
         return None
     return _retry_after(previous, current, limit, window, now)
 
@@ -106,14 +110,17 @@ def estimate(previous: int, current: int, limit: Limit, window: int, at: float) 
 
 
 def _retry_after(previous: int, current: int, limit: Limit, window: int, now: float) -> int:
-    """Seconds until ``previous * weight + current < limit`` with no further requests."""
+    """Whole seconds until the estimate leaves room for one more request (``<= limit - 1``),
+    if no further requests arrive."""
     size = limit.seconds
+    room = limit.requests - 1
     end = (window + 1) * size
-    candidates = [end + max(0.0, size * (1 - limit.requests / current))]
-    if current < limit.requests and previous > 0:
+    # in the next window this window's count slides out; with no room, it must be gone entirely
+    candidates = [end + max(0.0, size * (1 - room / current))]
+    if current <= room and previous > 0:
         # still in this window, once enough of the previous one has slid out
-        moment = window * size + size * (1 - (limit.requests - current) / previous)
+        moment = window * size + size * (1 - (room - current) / previous)
         if moment < end:
             candidates.append(moment)
     wait = min(candidates) - now
-    return max(1, math.floor(wait) + 1)
+    return max(1, math.ceil(wait - EPSILON))

@@ -63,17 +63,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     async def graph(request: Request) -> Response:
         response = await _graph(request)
         # the emulator's journal: authenticated requests only (admit left a ticket)
-        await emulator.finish(
-            getattr(request.state, "emulator_ticket", None),
-            method=request.method,
-            url=str(request.url),
-            status=response.status_code,
-            request_headers=request.headers.items(),
-            response_headers=response.headers.items(),
-            response_body=bytes(response.body),
-            request_id=response.headers.get("request-id", ""),
-            client_request_id=response.headers.get("client-request-id", ""),
-        )
+        await emulator.finish(getattr(request.state, "emulator_ticket", None), request, response)
         return response
 
     async def _graph(request: Request) -> Response:
