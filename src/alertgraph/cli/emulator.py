@@ -96,8 +96,14 @@ def emulator_banner(settings: Settings) -> list[str]:
 
 def _store_for(database_url: str | None, tenant: str | None) -> tuple[Any, str]:
     from alertgraph.emulator.tables import ensure_schema
+    from alertgraph.identity.auth import valid_tenant
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
+    if not valid_tenant(settings.default_tenant):
+        raise click.BadParameter(
+            f"'{settings.default_tenant}' is not a tenant id (letters, digits, '-', '.')",
+            param_hint="--tenant",
+        )
     store = _open_store(settings)
     ensure_schema(store)
     return store, settings.default_tenant
