@@ -177,7 +177,7 @@ def admin_routes(store: Store, settings: Settings, emulator: Emulator) -> list[R
         rows = await run_in_threadpool(
             lambda: journal.entries(store, tenant=admin.tenant, after=after, limit=top)
         )
-        return 200, journal.har(rows, version="admin")
+        return 200, journal.har(rows, version=_version())
 
     return [
         route("/controls", ["GET"], get_controls),
@@ -235,6 +235,15 @@ async def _json_object(request: Request, *, optional: bool = False) -> dict[str,
     if not isinstance(value, dict):
         raise BadRequest("The request body must be a JSON object.")
     return value
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("alertgraph")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def _whole(text: str, name: str) -> int:
