@@ -199,7 +199,8 @@ def alertgraph_server(
     with log.open("w") as sink:
         process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=environment)
     url = f"http://127.0.0.1:{port}"
-    server = AlertgraphServer(url, database_url, Settings().default_tenant, log)
+    tenant = Settings.from_env(os.environ).default_tenant  # what serve --demo seeds
+    server = AlertgraphServer(url, database_url, tenant, log)
     try:
         deadline = time.monotonic() + 60
         while not _answers(url):
