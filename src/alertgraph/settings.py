@@ -69,6 +69,45 @@ class Settings:
             "help": "JSON file of external issuers and their JWKS to trust (off by default)",
         },
     )
+    throttle: str = field(
+        default="off",
+        metadata={
+            "env": "ALERTGRAPH_THROTTLE",
+            "help": "throttle Graph requests: off, graph (Graph's limits) or N/S (per app, tenant)",
+        },
+    )
+    faults: str | None = field(
+        default=None,
+        metadata={
+            "env": "ALERTGRAPH_FAULTS",
+            "help": "inject faults: rate=R,status=CODE,seed=N[,latency=MS]",
+        },
+    )
+    journal: bool = field(
+        default=False,
+        metadata={"env": "ALERTGRAPH_JOURNAL", "help": "record each Graph request in the database"},
+    )
+    journal_bodies: bool = field(
+        default=False,
+        metadata={
+            "env": "ALERTGRAPH_JOURNAL_BODIES",
+            "help": "also record request and response bodies in the journal",
+        },
+    )
+    journal_max_entries: int = field(
+        default=10_000,
+        metadata={
+            "env": "ALERTGRAPH_JOURNAL_MAX_ENTRIES",
+            "help": "journal entries kept; older ones are dropped",
+        },
+    )
+    admin_api: bool = field(
+        default=True,
+        metadata={
+            "env": "ALERTGRAPH_ADMIN_API",
+            "help": "serve the emulator admin API under /_alertgraph/ (admin tokens only)",
+        },
+    )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:

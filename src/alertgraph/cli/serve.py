@@ -9,6 +9,12 @@ from typing import Any
 import click
 
 from alertgraph.cli.common import IMPORT_PATHS, _open_store, _settings, db_option
+from alertgraph.cli.emulator import (
+    check_emulator_settings,
+    emulator_banner,
+    emulator_environment,
+    emulator_options,
+)
 
 
 @click.command()
@@ -40,6 +46,7 @@ from alertgraph.cli.common import IMPORT_PATHS, _open_store, _settings, db_optio
     metavar="EVENTS_PER_MINUTE",
     help="Also keep the tenant alive, as `alertgraph simulate --rate` does, in this process.",
 )
+@emulator_options
 def serve(
     database_url: str | None,
     host: str,
@@ -49,6 +56,7 @@ def serve(
     tls: bool,
     strict_graph: bool | None,
     simulate_rate: float | None,
+    **emulator: Any,
 ) -> None:
     """Start the server.
 
@@ -61,7 +69,8 @@ def serve(
 
     from alertgraph.identity.auth import Authenticator, AuthSettings, default_dev_grants
 
-    settings = _settings(database_url=database_url, strict_graph=strict_graph)
+    settings = _settings(database_url=database_url, strict_graph=strict_graph, **emulator)
+    check_emulator_settings(settings)
     store = _open_store(settings)
     if demo:
         _seed_demo(store, settings.default_tenant)
@@ -105,10 +114,13 @@ def serve(
     click.echo(
         f"  curl -s {trust}-H 'Authorization: Bearer {token}' '{base}/security/alerts_v2?$top=2'"
     )
+    for line in emulator_banner(settings):
+        click.echo(line)
     sys.stdout.flush()
     store.engine.dispose()
     os.environ["ALERTGRAPH_DATABASE_URL"] = settings.database_url
     os.environ["ALERTGRAPH_STRICT_GRAPH"] = "true" if settings.strict_graph else "false"
+    os.environ.update(emulator_environment(settings))
     if simulate_rate is not None:
         from alertgraph.simulate.pace import run_in_background
 

@@ -63,6 +63,12 @@ def _directory_roles(
     metavar="SECONDS",
     help=f"Lifetime of the token, 1 to {MAX_EXPIRES_IN} seconds.",
 )
+@click.option(
+    "--admin",
+    is_flag=True,
+    help="An admin token for the emulator's admin API (/_alertgraph/), not for Graph.",
+)
+@click.option("--server-wide", is_flag=True, help="With --admin: may act on any tenant (?tenant=).")
 def token(
     database_url: str | None,
     tenant: str | None,
@@ -72,6 +78,8 @@ def token(
     roles: tuple[str, ...],
     directory_roles: tuple[str, ...],
     expires_in: int,
+    admin: bool,
+    server_wide: bool,
 ) -> None:
     """Print one bearer token that a server on the same database accepts.
 
@@ -84,11 +92,30 @@ def token(
       alertgraph token --app-id 11111111-2222-3333-4444-555555555555 --role SecurityAlert.Read.All
       alertgraph token --user analyst@contoso.com --scope SecurityAlert.Read.All \\
           --directory-role "Security Reader"
+      alertgraph token --admin
     """
     from alertgraph.identity.auth import Authenticator, AuthSettings, default_dev_grants
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     store = _open_store(settings)
+    if server_wide and not admin:
+        raise click.UsageError("--server-wide only applies to --admin tokens")
+    if admin:
+        from alertgraph.emulator.admin import mint_admin
+
+        try:
+            click.echo(
+                mint_admin(
+                    store,
+                    settings,
+                    tenant=settings.default_tenant,
+                    server_wide=server_wide,
+                    expires_in=expires_in,
+                )
+            )
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--tenant") from None
+        return
     wids = list(directory_roles)  # template ids (the option's callback converts names)
     if not scopes and not roles:
         default_scopes, default_roles = default_dev_grants()

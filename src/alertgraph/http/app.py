@@ -8,6 +8,7 @@ way leaves as Graph's error envelope; anything else is logged with the request i
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,8 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from alertgraph.console import console_app
+from alertgraph.emulator.admin import admin_routes
+from alertgraph.emulator.hook import Emulator
 from alertgraph.errors import (
     BadRequest,
     GraphError,
@@ -59,8 +62,15 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         ),
     )
     authenticator = Authenticator(store, auth_settings)
+    emulator = Emulator(store, settings)
 
     async def graph(request: Request) -> Response:
+        response = await _graph(request)
+        # the emulator's journal: authenticated requests only (admit left a ticket)
+        await emulator.finish(getattr(request.state, "emulator_ticket", None), request, response)
+        return response
+
+    async def _graph(request: Request) -> Response:
         request_id = str(uuid.uuid4())
         client_request_id = request.headers.get("client-request-id") or request_id
         try:
@@ -79,7 +89,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         response.headers["request-id"] = request_id
         response.headers["client-request-id"] = client_request_id
         response.headers["OData-Version"] = "4.0"
-        if call is not None and call.evolvable:
+        if call is not None and PREFER_EVOLVABLE in request.headers.get("prefer", "").lower():
             response.headers["Preference-Applied"] = PREFER_EVOLVABLE
         if call is not None and call.after_response:
             from starlette.background import BackgroundTasks
@@ -94,12 +104,14 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         *auth_routes(store, auth_settings),
         # the triage console: HTML over the same handlers, as the signed-in token (console/)
         Mount("/console", console_app(store, settings, authenticator, dispatcher(store, settings))),
+        *(admin_routes(store, settings, emulator) if settings.admin_api else []),
         Route("/{path:path}", graph, methods=METHODS),
     ]
     app = Starlette(routes=routes)
     app.state.store = store
     app.state.settings = settings
     app.state.authenticator = authenticator
+    app.state.emulator = emulator
     return app
 
 
@@ -138,6 +150,14 @@ async def _serve(
     principal = await run_in_threadpool(
         authenticator.authenticate, authorization, request_id=request_id
     )
+    # emulator controls (throttle, faults): after authentication, before any work
+    emulator: Emulator = request.app.state.emulator
+    ticket = emulator.ticket(principal.tenant, principal.app_id, time.monotonic())
+    request.state.emulator_ticket = ticket
+    path = "/" + raw_path.lstrip("/").partition("/")[2]  # after the version
+    # a $batch counts as its sub-requests (each comes back through here), not as one more
+    if target.kind != "batch" or batch.is_sub_request(request.scope):
+        await emulator.admit(ticket, method=request.method, path=path)
     raw_query = request.scope.get("query_string", b"").decode("latin-1")
     if "%00" in raw_path or "%00" in raw_query:
         # PostgreSQL text can't hold NUL: refuse it here rather than fail in the database
@@ -153,13 +173,16 @@ async def _serve(
         request_id=request_id,
         service_root=f"{base}/{target.version}",
         raw_query=raw_query,
-        evolvable=PREFER_EVOLVABLE in request.headers.get("prefer", "").lower(),
+        evolvable=PREFER_EVOLVABLE in request.headers.get("prefer", "").lower()
+        or ticket.unknown_enums,
         body=body,
     )
+    ticket.request_body = body
     if target.kind == "batch" and not batch.is_sub_request(request.scope):
         return await batch.run_batch(request, call), call
     versions.check_request(target, request.method, raw_query)
     reply = await run_in_threadpool(handler, call)
+    ticket.shape(reply, target.kind, target.entity_set)
     return versions.shape_reply(target, reply), call
 
 

@@ -23,12 +23,13 @@ from sqlalchemy import Index, MetaData, Table, UniqueConstraint
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from alertgraph.emulator import tables as emulator_tables
 from alertgraph.identity import keys
 from alertgraph.schema.endpoints import ENTITY_SETS
 from alertgraph.store.database import METADATA, TENANT
 
 #: Modules that add tables to METADATA when imported; listed so the layout covers all of them.
-TABLE_MODULES = (keys,)
+TABLE_MODULES = (keys, emulator_tables)
 
 DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
