@@ -81,9 +81,12 @@ def serve(
     store.engine.dispose()
     os.environ["ALERTGRAPH_DATABASE_URL"] = settings.database_url
     os.environ["ALERTGRAPH_STRICT_GRAPH"] = "true" if settings.strict_graph else "false"
+    # uvloop + httptools (chosen by measurement, docs/performance.md), with protocols that answer
+    # unparsable requests with Graph's envelope and request ids (alertgraph.http.server).
     uvicorn.run(
-        "alertgraph.http.app:app_from_environment",
+        "alertgraph.http.server:app_from_environment",
         factory=True,
+        http="alertgraph.http.server:HTTP_PROTOCOL",
         host=host,
         port=port,
         workers=workers,

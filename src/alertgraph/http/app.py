@@ -28,6 +28,7 @@ from alertgraph.errors import (
     UnsupportedMediaType,
 )
 from alertgraph.http.call import Call, Reply
+from alertgraph.http.ids import client_request_id as bounded_client_id
 from alertgraph.http.reads import handler_for
 from alertgraph.http.routing import VERSIONS, resolve
 from alertgraph.identity.auth import Authenticator, AuthSettings
@@ -58,7 +59,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
 
     async def graph(request: Request) -> Response:
         request_id = str(uuid.uuid4())
-        client_request_id = request.headers.get("client-request-id") or request_id
+        client_request_id = bounded_client_id(request.headers.get("client-request-id"), request_id)
         try:
             reply, call = await _serve(request, request_id, settings, store, authenticator)
         except GraphError as error:

@@ -17,6 +17,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -262,7 +263,10 @@ class _Restart(Exception):
 
 
 class _Unreadable(Exception):
-    """A line is not one JSON object: the general reader re-reads the file and names the place."""
+    """A line is not one JSON object (or the workers failed): read the file in this process.
+
+    The general reader names the place of bad JSON and reads records spread over lines.
+    """
 
 
 _DB_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, sqlite3.Error, psycopg.Error)
@@ -472,7 +476,12 @@ def _parallel(
                     pending.append(pool.submit(_validate_lines, line, blob))
                     line += blob.count(b"\n")
                 while pending and (len(pending) > 2 * workers or not chunk or pending[0].done()):
-                    batch = pending.popleft().result()
+                    try:
+                        batch = pending.popleft().result()
+                    except BrokenProcessPool:
+                        # A worker could not start (a script that spawns without a main guard,
+                        # no /dev/shm): validate in this process instead.
+                        raise _Unreadable from None
                     if batch is None:
                         raise _Unreadable
                     yield batch
