@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 from alertgraph.schema.endpoints import BY_NAME, EntitySet, Navigation
 from alertgraph.store.database import PARENT, TENANT, RecordError, Store
+from alertgraph.store.fastrow import FastRows
 
 #: PostgreSQL text and jsonb cannot hold U+0000; SQLite can.
 NUL_REFUSED = "PostgreSQL text can't hold the NUL character (U+0000)"
@@ -139,6 +140,7 @@ class Validator:
         self.limit = limit
         self.dialect = dialect or store.dialect
         self.codecs: dict[str, RowCodec] = {}
+        self.fast = FastRows(store)
 
     def codec(self, entity_set: EntitySet) -> RowCodec:
         found = self.codecs.get(entity_set.name)
@@ -198,12 +200,15 @@ class Validator:
             for nav in entity_set.navigations:
                 if nav.name in record:
                     nested.append((nav, record.pop(nav.name)))
-        try:
-            row = self.store.to_row(entity_set, record, where=path)
-        except RecordError as exc:
-            for problem in exc.problems:
-                self.problem(batch, f"{where}: {problem}")
-            return
+        struct = self.store.model.types[entity_set.type_name]
+        row = self.fast.row(struct, record) if type(record) is dict else None
+        if row is None:  # something the compiled plan leaves to to_row, or a problem
+            try:
+                row = self.store.to_row(entity_set, record, where=path)
+            except RecordError as exc:
+                for problem in exc.problems:
+                    self.problem(batch, f"{where}: {problem}")
+                return
         if parent is not None:
             row[PARENT] = parent
         rows.append((entity_set, row))
