@@ -56,6 +56,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
         ),
     )
     authenticator = Authenticator(store, auth_settings)
+    store.durable_commits = settings.durable_commits
 
     async def graph(request: Request) -> Response:
         request_id = str(uuid.uuid4())
