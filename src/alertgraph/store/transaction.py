@@ -8,11 +8,12 @@ Callers above (actions_*.py) work in Graph JSON; conversion to columns happens h
 from __future__ import annotations
 
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Engine, delete, event, func, insert, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -231,6 +232,7 @@ def run_write(store: Store, actor: Actor, work: Callable[[Tx], T]) -> T:
     reads of :class:`Tx` lock the rows they return, and the commit does not wait for the WAL flush
     unless ``store.durable_commits`` (the durability SQLite's WAL mode with synchronous=NORMAL has).
     """
+    _follow_durability(store)
     for attempt in range(MAX_ATTEMPTS):
         try:
             with store.engine.begin() as conn:
@@ -240,15 +242,40 @@ def run_write(store: Store, actor: Actor, work: Callable[[Tx], T]) -> T:
                         .where(meta_table.c.key == "schema_version")
                         .values(value=meta_table.c.value)
                     )
-                elif not store.durable_commits:
-                    # SQLite's durability (WAL, synchronous=NORMAL): a crash may lose the last
-                    # commits, never half of one. Waiting for the WAL flush cost ~17 ms a write.
-                    conn.exec_driver_sql("SET LOCAL synchronous_commit TO off")
+
                 return work(Tx(store, conn, actor, now_ticks()))
         except Replan:
             if attempt == MAX_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+_DURABILITY_SET: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _follow_durability(store: Store) -> None:
+    """Give each pooled PostgreSQL connection the ``synchronous_commit`` the store asks for.
+
+    Off (the default) is SQLite's durability in WAL mode with synchronous=NORMAL: a crash may lose
+    the last commits, never half of one; waiting for the WAL flush cost ~17 ms a write on the
+    benchmark machine. It is set when a connection is checked out and differs, outside any
+    transaction (a SET inside one is undone by its rollback), so it costs no round trip per write.
+    """
+    engine = store.engine
+    if engine.dialect.name != "postgresql" or engine in _DURABILITY_SET:
+        return
+    _DURABILITY_SET.add(engine)
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        wanted = "on" if store.durable_commits else "off"
+        if record.info.get("synchronous_commit") != wanted:
+            cursor = dbapi_connection.cursor()
+            cursor.execute(f"SET synchronous_commit TO {wanted}")
+            cursor.close()
+            dbapi_connection.commit()
+            record.info["synchronous_commit"] = wanted
+
+    event.listen(engine, "checkout", checkout)
 
 
 def not_found(es: EntitySet, key: str) -> NotFound:
