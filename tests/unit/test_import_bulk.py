@@ -84,6 +84,40 @@ def test_a_bad_record_names_its_line_and_writes_nothing(store, tmp_path, monkeyp
     assert count(store, "alerts_v2") == 0
 
 
+def _indexes(store) -> set[str]:
+    table = store.tables["alerts_v2"].name
+    with store.engine.connect() as conn:
+        if store.dialect == "sqlite":
+            query = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = :t"
+        else:
+            query = (
+                "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = to_regclass(:t)"
+            )
+        return set(conn.execute(text(query), {"t": table}).scalars())
+
+
+def test_a_first_load_rebuilds_its_indexes_and_a_failed_one_keeps_them(
+    store, tmp_path, monkeypatch
+):
+    """A first load drops secondary indexes and builds them at the end, all in its transaction."""
+    before = _indexes(store)
+    assert len(before) >= 3
+    monkeypatch.setattr("alertgraph.store.importer.PARALLEL_CHUNK", 32 << 10)
+    records = generated(200)
+    records[190]["status"] = "nonsense"  # found after earlier batches were written
+    bad = write_ndjson(tmp_path / "bad.ndjson", records)
+    with pytest.raises(ImportFailed, match="line 191: status"):
+        import_file(store, bad, ALERTS_PATH, tenant=TENANT_A, workers=2)
+    assert _indexes(store) == before
+    assert count(store, "alerts_v2") == 0
+    records[190]["status"] = "new"
+    good = write_ndjson(tmp_path / "good.ndjson", records)
+    import_file(store, good, ALERTS_PATH, tenant=TENANT_A, workers=2)
+    assert _indexes(store) == before
+    assert count(store, "alerts_v2") == 200
+
+
 def test_bad_json_in_the_middle_falls_back_to_the_exact_place(store, tmp_path):
     lines = [orjson.dumps(alert(n)) for n in range(1, 60)]
     lines[40] = b'{"id": "da0041", "severity": "high",,}'

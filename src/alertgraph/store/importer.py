@@ -338,6 +338,8 @@ def _load_once(
                 close()
         if total:
             raise ImportFailed(problems, total=total)
+        for writer in writers.values():
+            writer.finish()
     result.counts = {name: writer.written for name, writer in writers.items()}
     if root.name not in result.counts:
         result.counts = {root.name: 0, **result.counts}

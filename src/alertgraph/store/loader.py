@@ -271,6 +271,10 @@ class TableWriter:
     start (a first load) it is truncated in the transaction and filled with ``COPY ... FREEZE``,
     which writes the rows frozen and sets the visibility map, so index-only scans work at once;
     otherwise each batch is copied into a temporary table and upserted from there.
+
+    On both, a first load drops the table's secondary indexes inside the transaction and builds
+    them again in :meth:`finish`, before the commit: one sort per index instead of a million
+    scattered insertions. Readers keep seeing the committed table, indexes and all.
     """
 
     def __init__(self, conn: Connection, codec: RowCodec, *, allow_freeze: bool) -> None:
@@ -298,10 +302,44 @@ class TableWriter:
         else:
             marks = ", ".join("?" for _ in names)
             self.upsert = f"INSERT INTO {target} ({self.column_list}) VALUES ({marks}) {conflict}"
+        self.deferred: list[str] = []  # CREATE INDEX statements to run in finish()
+        if allow_freeze and (self.frozen or self._empty()):
+            self._defer_indexes()
+
+    def _defer_indexes(self) -> None:
+        if self.codec.postgresql:
+            found = self.raw(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid "
+                "WHERE x.indrelid = to_regclass(%s) AND NOT x.indisprimary AND NOT x.indisunique",
+                (_quote(self.table.name),),
+            ).fetchall()
+        else:
+            dbapi = self.conn.connection.driver_connection
+            if not dbapi.in_transaction:  # type: ignore[union-attr]
+                # sqlite3 opens a transaction before DML only; DDL alone would commit at once
+                self.raw("BEGIN")
+            found = self.raw(
+                "SELECT name, sql FROM sqlite_master "
+                "WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                (self.table.name,),
+            ).fetchall()
+        for name, definition in found:
+            self.raw("DROP INDEX " + _quote(name))
+            self.deferred.append(definition)
+
+    def finish(self) -> None:
+        """Build the indexes a first load dropped (in the same transaction)."""
+        for definition in self.deferred:
+            self.raw(definition)
+        self.deferred.clear()
 
     def raw(self, sql: str, params: Any = None) -> Any:
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(sql, params)
+        if params is None:
+            cursor.execute(sql)
+        else:
+            cursor.execute(sql, params)
         return cursor
 
     def _empty(self) -> bool:
