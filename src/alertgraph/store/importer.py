@@ -44,6 +44,7 @@ CHUNK = 1 << 20
 #: NDJSON files from this size on are validated by a process per core (a pool costs ~1 s to start).
 PARALLEL_MIN_BYTES = 16 << 20
 PARALLEL_CHUNK = 2 << 20  # bytes of NDJSON one worker validates at a time
+SQLITE_IMPORT_CACHE_KIB = 256 << 10
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
@@ -322,6 +323,9 @@ def _load_once(
     codecs: dict[str, RowCodec] = {}
     allow_freeze = allow_freeze and _may_freeze(store)
     with store.engine.begin() as conn:
+        if store.dialect == "sqlite":
+            # A page cache that holds the indexes being filled (the default is 2 MB).
+            conn.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
         try:
             for batch in batches:
                 result.records += batch.records
@@ -336,6 +340,8 @@ def _load_once(
             close = getattr(batches, "close", None)
             if close is not None:
                 close()
+            if store.dialect == "sqlite":
+                conn.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default
         if total:
             raise ImportFailed(problems, total=total)
         for writer in writers.values():
@@ -379,9 +385,12 @@ def _refused(batch: Batch, exc: BaseException) -> ImportFailed:
 
 
 def _may_freeze(store: Store) -> bool:
-    """COPY FREEZE on PostgreSQL itself (Citus distributes tables and copies on its own)."""
+    """Whether a first load may take its shortcuts (deferred indexes; COPY FREEZE on PostgreSQL).
+
+    Not on Citus, which distributes tables and copies on its own.
+    """
     if store.dialect != "postgresql":
-        return False
+        return True
     with store.engine.connect() as conn:
         citus = conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'citus'").first()
     return citus is None
