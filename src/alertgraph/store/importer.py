@@ -503,9 +503,18 @@ def _parallel(
 
 
 def _default_workers(path: Path) -> int:
-    if path.stat().st_size < PARALLEL_MIN_BYTES:
+    """A process per core for a large NDJSON file, when the machine has cores to spare.
+
+    On a machine already busy (load average above cores - 1) the workers would only share the CPU
+    time one process gets, and pay for starting and for passing rows: measured 2x slower there
+    (docs/performance.md), so the import validates in its own process.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if path.stat().st_size < PARALLEL_MIN_BYTES or not cores or cores < 2:
         return 0
-    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+    if os.getloadavg()[0] > cores - 1:
+        return 0
+    return cores
 
 
 def _entity_set_for(into: str) -> EntitySet:
