@@ -246,3 +246,19 @@ def _check_ready(store, tmp_path, total, first_load):
         )
         with store.engine.connect() as conn:
             assert len(conn.execute(got).all()) == 3000
+
+
+def test_the_pool_is_used_for_large_files_when_a_core_is_idle(tmp_path, monkeypatch):
+    from alertgraph.store import importer
+
+    path = write_ndjson(tmp_path / "alerts.ndjson", generated(20))
+    monkeypatch.setattr(importer.os, "sched_getaffinity", lambda _pid: {0, 1})
+    monkeypatch.setattr(importer.os, "getloadavg", lambda: (0.3, 0.3, 0.3))
+    assert importer._default_workers(path) == 0  # small file: a pool costs more than it saves
+    monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
+    assert importer._default_workers(path) == 2
+    monkeypatch.setattr(importer.os, "getloadavg", lambda: (3.5, 3.0, 3.0))
+    assert importer._default_workers(path) == 0  # both cores busy: validate in one process
+    monkeypatch.setattr(importer.os, "sched_getaffinity", lambda _pid: {0})
+    monkeypatch.setattr(importer.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
+    assert importer._default_workers(path) == 0  # one core
