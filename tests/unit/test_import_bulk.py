@@ -262,3 +262,27 @@ def test_the_pool_is_used_for_large_files_when_a_core_is_idle(tmp_path, monkeypa
     monkeypatch.setattr(importer.os, "sched_getaffinity", lambda _pid: {0})
     monkeypatch.setattr(importer.os, "getloadavg", lambda: (0.0, 0.0, 0.0))
     assert importer._default_workers(path) == 0  # one core
+
+
+@pytest.mark.postgres
+def test_a_small_import_into_a_large_table_leaves_vacuum_to_autovacuum(tmp_path):
+    """VACUUM reads the whole table: not worth it for a few rows (autovacuum's job then)."""
+    with fresh_pg_schema() as url:
+        store = Store.open(url)
+        try:
+            first = write_ndjson(tmp_path / "first.ndjson", generated(500))
+            import_file(store, first, ALERTS_PATH, tenant=TENANT_A, workers=0)
+            small = write_ndjson(tmp_path / "small.ndjson", [alert(1), alert(2)])
+            import_file(store, small, ALERTS_PATH, tenant=TENANT_A, workers=0)
+            with store.engine.connect() as conn:
+                vacuumed = conn.execute(
+                    text(
+                        "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
+                        "WHERE relid = to_regclass(:t)"
+                    ),
+                    {"t": store.tables["alerts_v2"].name},
+                ).scalar_one()
+            assert not vacuumed
+            assert count(store, "alerts_v2") == 502
+        finally:
+            store.engine.dispose()

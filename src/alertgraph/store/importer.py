@@ -400,15 +400,25 @@ def _make_ready(store: Store, writers: Iterable[TableWriter]) -> None:
     """Leave PostgreSQL planned and index-only-scan ready: statistics, and the visibility map.
 
     Rows loaded with COPY FREEZE are already all-visible, so ANALYZE is enough; upserted rows
-    need a VACUUM to set the visibility map (without it a ``$count`` visits every heap row).
+    need a VACUUM to set the visibility map (without it a ``$count`` visits every heap row). A
+    VACUUM reads the whole table, so it runs when the import wrote at least a tenth of the
+    table's rows; a smaller import is left to autovacuum, as any other write is.
     """
     if store.dialect != "postgresql":
         return
     with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for writer in writers:
-            if writer.written:
-                table = '"' + writer.table.name.replace('"', '""') + '"'
-                conn.exec_driver_sql(("ANALYZE " if writer.frozen else "VACUUM (ANALYZE) ") + table)
+            if not writer.written:
+                continue
+            table = '"' + writer.table.name.replace('"', '""') + '"'
+            if writer.frozen:
+                conn.exec_driver_sql("ANALYZE " + table)
+                continue
+            rows = conn.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%(t)s)", {"t": table}
+            ).scalar()
+            if rows is None or writer.written >= 0.1 * max(float(rows), 1.0):
+                conn.exec_driver_sql("VACUUM (ANALYZE) " + table)
 
 
 # --- NDJSON on every core -----------------------------------------------------------------------
