@@ -217,7 +217,7 @@ def _check_ready(store, tmp_path, total, first_load):
             assert pages > 0
             if not first_load:
                 # VACUUM ran; whether it may mark the pages all-visible depends on transactions
-                # other sessions of this shared test server hold open, so that is not asserted.
+                # other clients of a shared test server hold open, so that is not asserted.
                 vacuumed = conn.execute(
                     text(
                         "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables "
