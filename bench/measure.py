@@ -64,6 +64,29 @@ def latency(run: Callable[[int], Any], *, count: int, seconds: float, warmup: in
     return Latency(samples)
 
 
+def interleaved_latency(
+    runs: dict[str, Callable[[int], Any]], *, count: int, seconds: float, warmup: int = 3
+) -> dict[str, Latency]:
+    """Latency of several systems asked in turn (A, B, C, A, B, C...), ``count`` rounds at most.
+
+    Interleaving spreads every drift of a shared machine's load over all systems alike, so their
+    ratios hold even when the absolute numbers move. ``seconds`` bounds each system's share.
+    """
+    for run in runs.values():
+        for i in range(warmup):
+            run(i)
+    samples: dict[str, list[float]] = {name: [] for name in runs}
+    deadline = time.perf_counter() + seconds * len(runs)
+    for i in range(count):
+        for name, run in runs.items():
+            started = time.perf_counter()
+            run(warmup + i)
+            samples[name].append(time.perf_counter() - started)
+        if i >= 4 and time.perf_counter() > deadline:
+            break
+    return {name: Latency(found) for name, found in samples.items()}
+
+
 def http_latency(
     client: httpx.Client, make: Callable[[int], HttpCall], what: str, *, count: int, seconds: float
 ) -> Latency:

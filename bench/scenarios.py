@@ -1,12 +1,14 @@
 """The questions every system is asked, written once per system.
 
 alertgraph is asked in OData, datasette in its table/SQL JSON API, the floor in plain SQL against
-alertgraph's own SQLite file with the page encoded by orjson (stored JSON columns embedded as-is).
+alertgraph's own SQLite file with the page encoded by Python's stdlib json (as the independent
+benchmark's floor does).
 Each scenario is a function of a call number, so get-by-id and PATCH walk through sample ids.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -169,7 +171,7 @@ def datasette_walk(client: httpx.Client, base: str, pages: int) -> Walk:
     return _follow(client, first, pages, lambda body: body.get("next_url"))
 
 
-# ---- the floor: sqlite3 + orjson, no HTTP ---------------------------------------------------
+# ---- the floor: sqlite3 + stdlib json, no HTTP ---------------------------------------------------
 
 ORDER = 'ORDER BY "createdDateTime" DESC, id'
 HUNT_SQL = """EXISTS (SELECT 1 FROM json_each(evidence)
@@ -178,7 +180,7 @@ HUNT_SQL = """EXISTS (SELECT 1 FROM json_each(evidence)
 
 
 class Floor:
-    """The same SELECTs alertgraph needs, run with sqlite3 and encoded with orjson."""
+    """The same SELECTs alertgraph needs, run with sqlite3 and encoded with stdlib json."""
 
     def __init__(self, db_file: str, samples: Samples) -> None:
         from alertgraph.store.database import TABLES
@@ -201,17 +203,19 @@ class Floor:
         return conn
 
     def _page(self, conn: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> bytes:
+        """The rows as a JSON page, with Python's stdlib ``json`` (stored JSON parsed back)."""
         cursor = conn.execute(sql, args)
         names = [d[0] for d in cursor.description]
         wrap = [name in self.json_columns for name in names]
+        loads = json.loads
         rows = [
             {
-                name: orjson.Fragment(value) if json and value is not None else value
-                for name, json, value in zip(names, wrap, row, strict=True)
+                name: loads(value) if json_column and value is not None else value
+                for name, json_column, value in zip(names, wrap, row, strict=True)
             }
             for row in cursor.fetchall()
         ]
-        return orjson.dumps({"value": rows})
+        return json.dumps({"value": rows}).encode()
 
     def walk(self, pages: int) -> None:
         """Keyset-walk to the last page so "page 1000" starts where the server's does."""

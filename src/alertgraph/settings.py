@@ -62,6 +62,13 @@ class Settings:
         default=100,
         metadata={"env": "ALERTGRAPH_MAX_EXPRESSION_DEPTH", "help": "deepest nesting in $filter"},
     )
+    durable_commits: bool = field(
+        default=False,
+        metadata={
+            "env": "ALERTGRAPH_DURABLE_COMMITS",
+            "help": "PostgreSQL: each API write waits for its WAL flush (synchronous_commit on)",
+        },
+    )
     trusted_issuers_file: str | None = field(
         default=None,
         metadata={

@@ -391,6 +391,6 @@ def test_a_value_the_database_refuses_is_reported_not_raised_raw(store):
     if store.dialect == "sqlite":  # SQLite stores NUL characters; PostgreSQL text cannot
         assert import_records(store, ALERTS_PATH, records, tenant=TENANT_A).records == 2
         return
-    with pytest.raises(ImportFailed, match="line 1 to line 2: the database refused a record"):
+    with pytest.raises(ImportFailed, match=r"line 2: the database refused a record: .*NUL"):
         import_records(store, ALERTS_PATH, records, tenant=TENANT_A)
     assert count(store, "alerts_v2") == 0

@@ -126,9 +126,12 @@ def serve(
 
         run_in_background(settings.database_url, settings.default_tenant, rate=simulate_rate)
         click.echo(f"Simulating tenant {settings.default_tenant} at {simulate_rate:g} events/min.")
+    # uvloop + httptools (chosen by measurement, docs/performance.md), with protocols that answer
+    # unparsable requests with Graph's envelope and request ids (alertgraph.http.server).
     uvicorn.run(
-        "alertgraph.http.app:app_from_environment",
+        "alertgraph.http.server:app_from_environment",
         factory=True,
+        http="alertgraph.http.server:HTTP_PROTOCOL",
         host=host,
         port=port,
         workers=workers,

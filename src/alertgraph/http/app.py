@@ -33,6 +33,7 @@ from alertgraph.errors import (
 )
 from alertgraph.http import batch, versions
 from alertgraph.http.call import Call, Reply
+from alertgraph.http.ids import client_request_id as bounded_client_id
 from alertgraph.http.internal import dispatcher
 from alertgraph.http.reads import handler_for
 from alertgraph.http.routing import resolve, version_of
@@ -63,6 +64,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     )
     authenticator = Authenticator(store, auth_settings)
     emulator = Emulator(store, settings)
+    store.durable_commits = settings.durable_commits
 
     async def graph(request: Request) -> Response:
         response = await _graph(request)
@@ -72,7 +74,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
 
     async def _graph(request: Request) -> Response:
         request_id = str(uuid.uuid4())
-        client_request_id = request.headers.get("client-request-id") or request_id
+        client_request_id = bounded_client_id(request.headers.get("client-request-id"), request_id)
         try:
             reply, call = await _serve(request, request_id, settings, store, authenticator)
         except GraphError as error:

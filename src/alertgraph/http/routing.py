@@ -9,6 +9,7 @@ Target always carries the canonical spelling, so context URLs and nextLinks do t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import unquote
@@ -17,6 +18,7 @@ from alertgraph.errors import BadRequest, NotFound
 from alertgraph.schema.endpoints import CONTAINERS, ENTITY_SETS, Container, EntitySet, entity_set
 
 VERSIONS = ("beta", "v1.0")
+_BAD_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2}).{0,2}", re.DOTALL)
 
 TargetKind = Literal[
     "collection",
@@ -92,8 +94,16 @@ def quote_key(key: str) -> str:
 def resolve(raw_path: str) -> Target:
     """Map a raw request path (``/beta/security/alerts_v2/abc``) to a :class:`Target`.
 
-    Raises NotFound for paths that address nothing Graph serves here.
+    Raises NotFound for paths that address nothing Graph serves here, BadRequest for a path
+    with a '%' that does not start a percent-encoded byte (nothing could be addressed by it).
     """
+    bad = _BAD_PERCENT.search(raw_path)
+    if bad is not None:
+        raise BadRequest(
+            f"The path has an invalid percent-encoding '{bad.group()}' at character "
+            f"{bad.start() + 1}; a '%' must be followed by two hexadecimal digits (write '%25' "
+            "for a literal '%')."
+        )
     raw_segments = [segment for segment in raw_path.split("/") if segment != ""]
     version = version_of(raw_segments[0]) if raw_segments else None
     if version is None:

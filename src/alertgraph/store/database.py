@@ -211,6 +211,8 @@ class Store:
         self.tables = TABLES
         self.metadata = METADATA
         self._json_plans: dict[tuple[str, bool], list[tuple[str, Reader]]] = {}
+        #: PostgreSQL: API writes wait for the WAL flush (else SQLite's WAL/NORMAL durability)
+        self.durable_commits = False
 
     @classmethod
     def open(cls, url: str, *, create: bool = True) -> Store:

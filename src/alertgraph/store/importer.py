@@ -9,21 +9,27 @@ own sets.
 
 from __future__ import annotations
 
+import collections
 import json
+import multiprocessing
+import os
 import re
+import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 import orjson
-from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
+import psycopg
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet, Navigation
-from alertgraph.store.database import PARENT, TENANT, RecordError, Store
+from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet
+from alertgraph.store.database import Store
+from alertgraph.store.loader import Batch, RowCodec, TableWriter, Validator
 
 #: Collections a file can be imported into (contained and fixed sets arrive inside these).
 IMPORT_PATHS = (
@@ -35,6 +41,10 @@ IMPORT_PATHS = (
 BATCH_SIZE = 1000
 MAX_LISTED = 20
 CHUNK = 1 << 20
+#: NDJSON files from this size on are validated by a process per core (a pool costs ~1 s to start).
+PARALLEL_MIN_BYTES = 16 << 20
+PARALLEL_CHUNK = 2 << 20  # bytes of NDJSON one worker validates at a time
+SQLITE_IMPORT_CACHE_KIB = 256 << 10
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
@@ -246,153 +256,298 @@ def _expect_end(reader: _Reader) -> None:
         raise reader.error("", reader.pos, f"unexpected '{found}' after the end of the JSON value")
 
 
-# --- writing ------------------------------------------------------------------------------------
+# --- validating and writing ---------------------------------------------------------------------
 
 
-class _Writer:
-    """Upserts the rows of one table in batches; the last of several rows with one key wins."""
-
-    def __init__(self, store: Store, entity_set: EntitySet, tenant: str) -> None:
-        self.entity_set = entity_set
-        self.table: Table = store.tables[entity_set.name]
-        self.tenant = tenant
-        self.key = [column.name for column in self.table.primary_key.columns]
-        self.template: dict[str, Any] = {column.name: None for column in self.table.columns}
-        insert = postgresql.insert if store.dialect == "postgresql" else sqlite.insert
-        statement = insert(self.table)
-        self.statement = statement.on_conflict_do_update(
-            index_elements=self.key,
-            set_={name: statement.excluded[name] for name in self.template if name not in self.key},
-        )
-        self.pending: dict[tuple[Any, ...], dict[str, Any]] = {}
-        self.replace_parents: set[str] = set()
-        self.written = 0
-
-    def add(self, row: dict[str, Any]) -> None:
-        full = self.template.copy()
-        full.update(row)
-        full[TENANT] = self.tenant
-        self.pending[tuple(full[name] for name in self.key)] = full
-
-    def flush(self, conn: Connection) -> None:
-        if self.replace_parents:
-            # An expanded collection is the whole truth about its parent: drop members it lacks.
-            table = self.table
-            conn.execute(
-                table.delete().where(
-                    table.c[TENANT] == self.tenant,
-                    table.c[PARENT].in_(sorted(self.replace_parents)),
-                )
-            )
-            self.replace_parents.clear()
-        if self.pending:
-            conn.execute(self.statement, list(self.pending.values()))
-            self.written += len(self.pending)
-            self.pending.clear()
+class _Restart(Exception):
+    """A first load met a key twice: start again with upserts (the transaction was lost)."""
 
 
-class _Importer:
-    def __init__(self, store: Store, root: EntitySet, tenant: str) -> None:
-        self.store = store
-        self.root = root
-        self.tenant = tenant
-        self.writers: dict[str, _Writer] = {}
-        self.problems: list[str] = []  # the first MAX_LISTED
-        self.problem_count = 0
-        self.failed = 0
-        self.batch_start: str | None = None  # where the records of the pending batch begin
-        self.batch_end = ""
-        self.writer(root)
+class _Unreadable(Exception):
+    """A line is not one JSON object (or the workers failed): read the file in this process.
 
-    def writer(self, entity_set: EntitySet) -> _Writer:
-        found = self.writers.get(entity_set.name)
-        if found is None:
-            found = self.writers[entity_set.name] = _Writer(self.store, entity_set, self.tenant)
-        return found
+    The general reader names the place of bad JSON and reads records spread over lines.
+    """
 
-    def add(self, where: str, record: dict[str, Any]) -> None:
-        if self.batch_start is None:
-            self.batch_start = where
-        self.batch_end = where
-        rows: list[tuple[_Writer, dict[str, Any]]] = []
-        before = self.problem_count
-        self.collect(self.root, where, "", record, None, rows)
-        if self.problem_count > before:
-            self.failed += 1
-            return
-        if self.failed:
-            return  # nothing will be written; keep validating to report every problem
-        for writer, row in rows:
-            writer.add(row)
 
-    def collect(
-        self,
-        entity_set: EntitySet,
-        where: str,
-        path: str,
-        record: dict[str, Any],
-        parent: str | None,
-        rows: list[tuple[_Writer, dict[str, Any]]],
-    ) -> None:
-        nested: list[tuple[Navigation, Any]] = []
-        if entity_set.navigations and isinstance(record, dict):
-            record = dict(record)
-            for nav in entity_set.navigations:
-                if nav.name in record:
-                    nested.append((nav, record.pop(nav.name)))
+_DB_ERRORS: tuple[type[BaseException], ...] = (DBAPIError, sqlite3.Error, psycopg.Error)
+
+
+def _validated(
+    store: Store, root: EntitySet, tenant: str, records: Iterable[tuple[str, dict[str, Any]]]
+) -> Iterator[Batch]:
+    """Batches of BATCH_SIZE validated records, validated in this process."""
+    validator = Validator(store, root, tenant, MAX_LISTED)
+    batch = Batch()
+    try:
+        for where, record in records:
+            validator.add(batch, where, record)
+            if batch.records >= BATCH_SIZE:
+                yield batch
+                batch = Batch()
+    except ImportFailed as exc:  # unreadable input: report it after the problems seen so far
+        for problem in exc.problems:
+            validator.problem(batch, problem)
+        batch.failed += 1
+    yield batch
+
+
+def _load(
+    store: Store,
+    root: EntitySet,
+    tenant: str,
+    batches: Callable[[], Iterator[Batch]],
+    progress: Callable[[int], None] | None,
+    *,
+    restartable: bool = True,
+    conn: Connection | None = None,
+) -> ImportResult:
+    """Write ``batches`` in one transaction; restart once with upserts if a first load must."""
+    if conn is not None:  # the caller's transaction: plain upserts, nothing to restart
+        return _load_once(store, root, batches(), progress, allow_freeze=False, conn=conn)
+    try:
+        return _load_once(store, root, batches(), progress, allow_freeze=restartable)
+    except _Restart:
+        return _load_once(store, root, batches(), progress, allow_freeze=False)
+
+
+def _load_once(
+    store: Store,
+    root: EntitySet,
+    batches: Iterator[Batch],
+    progress: Callable[[int], None] | None,
+    *,
+    allow_freeze: bool,
+    conn: Connection | None = None,
+) -> ImportResult:
+    result = ImportResult(into=root.path)
+    writers: dict[str, TableWriter] = {}
+    allow_freeze = allow_freeze and _may_freeze(store)
+    if conn is not None:
+        _fill(store, root, conn, batches, progress, result, writers, allow_freeze)
+        return result
+    with store.engine.begin() as own:
+        if store.dialect == "sqlite":
+            # A page cache that holds the indexes being filled (the default is 2 MB).
+            own.exec_driver_sql(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KIB}")
         try:
-            row = self.store.to_row(entity_set, record, where=path)
-        except RecordError as exc:
-            for problem in exc.problems:
-                self.problem(f"{where}: {problem}")
-            return
-        if parent is not None:
-            row[PARENT] = parent
-        rows.append((self.writer(entity_set), row))
-        for nav, value in nested:
-            target = BY_NAME[nav.target]
-            member = f"{path}.{nav.name}" if path else nav.name
-            if value is None:
+            _fill(store, root, own, batches, progress, result, writers, allow_freeze)
+        finally:
+            if store.dialect == "sqlite":
+                own.exec_driver_sql("PRAGMA cache_size = -2000")  # SQLite's default
+    _make_ready(store, writers.values())
+    return result
+
+
+def _fill(
+    store: Store,
+    root: EntitySet,
+    conn: Connection,
+    batches: Iterator[Batch],
+    progress: Callable[[int], None] | None,
+    result: ImportResult,
+    writers: dict[str, TableWriter],
+    allow_freeze: bool,
+) -> None:
+    """Validate-and-write every batch in ``conn``; ImportFailed (nothing kept) on any problem."""
+    problems: list[str] = []
+    total = 0
+    codecs: dict[str, RowCodec] = {}
+    try:
+        for batch in batches:
+            result.records += batch.records
+            if batch.problem_count:
+                problems.extend(batch.problems[: MAX_LISTED - len(problems)])
+                total += batch.problem_count
+            if not total:
+                _write(store, conn, batch, writers, codecs, allow_freeze)
+            if progress is not None:
+                progress(result.records)
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()
+    if total:
+        raise ImportFailed(problems, total=total)
+    for writer in writers.values():
+        writer.finish()
+    result.counts = {name: writer.written for name, writer in writers.items()}
+    if root.name not in result.counts:
+        result.counts = {root.name: 0, **result.counts}
+
+
+def _write(
+    store: Store,
+    conn: Connection,
+    batch: Batch,
+    writers: dict[str, TableWriter],
+    codecs: dict[str, RowCodec],
+    allow_freeze: bool,
+) -> None:
+    try:
+        for name, rows in batch.tables.items():
+            writer = writers.get(name)
+            if writer is None:
+                codec = codecs.get(name) or RowCodec(store.tables[name], store.dialect, rows.tenant)
+                writer = writers[name] = TableWriter(conn, codec, allow_freeze=allow_freeze)
+            writer.write(rows)
+    except psycopg.errors.UniqueViolation as exc:
+        if any(writer.frozen for writer in writers.values()):
+            raise _Restart from exc
+        raise _refused(batch, exc) from exc
+    except _DB_ERRORS as exc:
+        # Values the EDM allows but a database refuses.
+        raise _refused(batch, exc) from exc
+
+
+def _refused(batch: Batch, exc: BaseException) -> ImportFailed:
+    orig = getattr(exc, "orig", None) or exc
+    reason = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    span = batch.first if batch.first == batch.last else f"{batch.first} to {batch.last}"
+    return ImportFailed([f"{span}: the database refused a record: {reason}"])
+
+
+def _may_freeze(store: Store) -> bool:
+    """Whether a first load may take its shortcuts (deferred indexes; COPY FREEZE on PostgreSQL).
+
+    Not on Citus, which distributes tables and copies on its own.
+    """
+    if store.dialect != "postgresql":
+        return True
+    with store.engine.connect() as conn:
+        citus = conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'citus'").first()
+    return citus is None
+
+
+def _make_ready(store: Store, writers: Iterable[TableWriter]) -> None:
+    """Leave PostgreSQL planned and index-only-scan ready: statistics, and the visibility map.
+
+    Rows loaded with COPY FREEZE are already all-visible, so ANALYZE is enough; upserted rows
+    need a VACUUM to set the visibility map (without it a ``$count`` visits every heap row). A
+    VACUUM reads the whole table, so it runs when the import wrote at least a tenth of the
+    table's rows; a smaller import is left to autovacuum, as any other write is.
+    """
+    if store.dialect != "postgresql":
+        return
+    with store.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for writer in writers:
+            if not writer.written:
                 continue
-            key = record.get(nav.local)
-            contained = nav.remote == PARENT
-            if nav.collection:
-                if not isinstance(value, list):
-                    self.problem(f"{where}: {member}: expected a JSON array")
-                    continue
-                if contained and isinstance(key, str):
-                    self.writer(target).replace_parents.add(key)
-                for index, item in enumerate(value):
-                    if not contained and isinstance(item, dict) and isinstance(key, str):
-                        item = {**item, nav.remote: item.get(nav.remote, key)}
-                    self.collect(
-                        target,
-                        where,
-                        f"{member}[{index}]",
-                        item,
-                        key if contained else None,
-                        rows,
-                    )
-            else:
-                self.collect(target, where, member, value, None, rows)
+            table = '"' + writer.table.name.replace('"', '""') + '"'
+            if writer.frozen:
+                conn.exec_driver_sql("ANALYZE " + table)
+                continue
+            rows = conn.exec_driver_sql(
+                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%(t)s)", {"t": table}
+            ).scalar()
+            if rows is None or writer.written >= 0.1 * max(float(rows), 1.0):
+                conn.exec_driver_sql("VACUUM (ANALYZE) " + table)
 
-    def problem(self, text: str) -> None:
-        self.problem_count += 1
-        if len(self.problems) < MAX_LISTED:
-            self.problems.append(text)
 
-    def flush(self, conn: Connection) -> None:
-        start, self.batch_start = self.batch_start, None
-        if self.failed:
-            return
+# --- NDJSON on every core -----------------------------------------------------------------------
+
+_WORKER: Validator | None = None
+
+
+def _start_worker(root: str, tenant: str, dialect: str) -> None:
+    global _WORKER
+    from sqlalchemy import create_engine
+
+    store = Store(create_engine("sqlite://"))
+    _WORKER = Validator(store, BY_NAME[root], tenant, MAX_LISTED, dialect=dialect)
+
+
+def _validate_lines(first_line: int, blob: bytes) -> Batch | None:
+    """Validate the NDJSON lines of ``blob`` (numbered from ``first_line``); None if unreadable."""
+    validator = _WORKER
+    assert validator is not None
+    batch = Batch()
+    loads = orjson.loads
+    for offset, line in enumerate(blob.split(b"\n")):
+        if first_line == 1 and offset == 0 and line.startswith(b"\xef\xbb\xbf"):
+            line = line[3:]
+        if not line.strip():
+            continue
         try:
-            for writer in self.writers.values():
-                writer.flush(conn)
-        except DBAPIError as exc:
-            # Values the EDM allows but a database refuses (PostgreSQL: NUL characters in text).
-            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            span = start if start == self.batch_end else f"{start} to {self.batch_end}"
-            raise ImportFailed([f"{span}: the database refused a record: {reason}"]) from exc
+            record = loads(line)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(record, dict):
+            return None
+        validator.add(batch, f"line {first_line + offset}", record)
+    validator.finish(batch)
+    return batch
+
+
+def _looks_like_ndjson(path: Path) -> bool:
+    """One JSON object per line, as far as the first line tells (the workers check the rest)."""
+    with open(path, "rb") as stream:
+        head = stream.read(CHUNK)
+    first = head.removeprefix(b"\xef\xbb\xbf").lstrip(b" \t\r\n")
+    line = first.split(b"\n", 1)[0]
+    if not line.startswith(b"{"):
+        return False
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(record, dict) and not isinstance(record.get("value"), list)
+
+
+def _parallel(
+    store: Store, root: EntitySet, tenant: str, path: Path, workers: int
+) -> Iterator[Batch]:
+    """Batches validated by ``workers`` processes, in file order; raises _Unreadable."""
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(root.name, tenant, store.dialect),
+    )
+    pending: collections.deque[Future[Batch | None]] = collections.deque()
+    try:
+        with open(path, "rb") as stream:
+            line = 1
+            rest = b""
+            while True:
+                chunk = stream.read(PARALLEL_CHUNK)
+                blob = rest + chunk
+                if chunk:
+                    cut = blob.rfind(b"\n") + 1
+                    blob, rest = blob[:cut], blob[cut:]
+                if blob:
+                    pending.append(pool.submit(_validate_lines, line, blob))
+                    line += blob.count(b"\n")
+                while pending and (len(pending) > 2 * workers or not chunk or pending[0].done()):
+                    try:
+                        batch = pending.popleft().result()
+                    except BrokenProcessPool:
+                        # A worker could not start (a script that spawns without a main guard,
+                        # no /dev/shm): validate in this process instead.
+                        raise _Unreadable from None
+                    if batch is None:
+                        raise _Unreadable
+                    yield batch
+                if not chunk and not pending:
+                    return
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _default_workers(path: Path) -> int:
+    """A process per core for a large NDJSON file, when the machine has cores to spare.
+
+    On a machine already busy (load average above cores - 1) the workers would only share the CPU
+    time one process gets, and pay for starting and for passing rows: measured 2x slower there
+    (docs/performance.md), so the import validates in its own process.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if path.stat().st_size < PARALLEL_MIN_BYTES or not cores or cores < 2:
+        return 0
+    if os.getloadavg()[0] > cores - 1:
+        return 0
+    return cores
 
 
 def _entity_set_for(into: str) -> EntitySet:
@@ -416,36 +571,23 @@ def import_records(
 
     Everything happens in one transaction: on any invalid record (or bad JSON from the reader)
     nothing is written and :class:`ImportFailed` lists the problems. Re-importing the same records
-    leaves the same rows. ``progress`` receives the number of records handled so far. With
-    ``conn``, the caller's transaction is used (several imports commit or fail together).
+    leaves the same rows. ``progress`` receives the number of records handled so far. On
+    PostgreSQL the tables written are analyzed (and vacuumed where needed) afterwards. With
+    ``conn``, the caller's transaction is used (several imports commit or fail together; no
+    first-load shortcuts, and the caller leaves the statistics to autovacuum).
     """
-    if conn is None:
-        with store.engine.begin() as own:
-            return import_records(store, into, records, tenant=tenant, progress=progress, conn=own)
     root = _entity_set_for(into)
-    importer = _Importer(store, root, tenant)
-    result = ImportResult(into=root.path)
-    count = 0
-    try:
-        for where, record in records:
-            importer.add(where, record)
-            count += 1
-            if count % BATCH_SIZE == 0:
-                importer.flush(conn)
-                if progress is not None:
-                    progress(count)
-    except ImportFailed as exc:  # unreadable input: report it after the problems seen so far
-        for problem in exc.problems:
-            importer.problem(problem)
-        importer.failed += 1
-    importer.flush(conn)
-    if importer.failed:
-        raise ImportFailed(importer.problems, total=importer.problem_count)
-    if progress is not None:
-        progress(count)
-    result.records = count
-    result.counts = {name: writer.written for name, writer in importer.writers.items()}
-    return result
+    # A first load on PostgreSQL starts over if a key comes twice: that needs the records again.
+    again = isinstance(records, list | tuple)
+    return _load(
+        store,
+        root,
+        tenant,
+        lambda: _validated(store, root, tenant, records),
+        progress,
+        restartable=again,
+        conn=conn,
+    )
 
 
 def import_file(
@@ -455,6 +597,31 @@ def import_file(
     *,
     tenant: str,
     progress: Callable[[int], None] | None = None,
+    workers: int | None = None,
 ) -> ImportResult:
-    """Read ``path`` (array, collection or NDJSON) and import it; see :func:`import_records`."""
-    return import_records(store, into, read_records(path), tenant=tenant, progress=progress)
+    """Read ``path`` (array, collection or NDJSON) and import it; see :func:`import_records`.
+
+    NDJSON files of some size are validated by ``workers`` processes (default: one per core)
+    while this process writes; other forms, and NDJSON with a record spread over lines or bad
+    JSON, take the general reader, which names the place of a problem.
+    """
+    root = _entity_set_for(into)
+    count = _default_workers(path) if workers is None else workers
+    if count > 0 and _looks_like_ndjson(path):
+        try:
+            return _load(
+                store,
+                root,
+                tenant,
+                lambda: _parallel(store, root, tenant, path, count),
+                progress,
+            )
+        except _Unreadable:
+            pass
+    return _load(
+        store,
+        root,
+        tenant,
+        lambda: _validated(store, root, tenant, read_records(path)),
+        progress,
+    )

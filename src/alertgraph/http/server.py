@@ -1,0 +1,108 @@
+"""The HTTP server around the app: uvicorn's protocols, made to answer like the app does.
+
+uvicorn writes some answers itself, before the ASGI app (:mod:`alertgraph.http.app`) sees the
+request: a request it cannot parse (a header with a bare CR, a malformed request line) gets a
+plain-text 400 without ids. These protocol subclasses answer those with Graph's error envelope and
+the ``request-id``/``client-request-id`` headers, and :func:`app_from_environment` wraps the app to
+refuse an HTTP/1.1 request without ``Host`` (which httptools lets through) the same way.
+``alertgraph serve`` runs uvicorn with uvloop and httptools (see docs/performance.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+from alertgraph.errors import BadRequest
+from alertgraph.http.ids import new_request_id
+
+JSON_TYPE = b"application/json;odata.metadata=minimal;odata.streaming=true;charset=utf-8"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def error_answer(message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """Headers and body of a Graph 400 ``BadRequest`` with fresh ids."""
+    request_id = new_request_id()
+    date = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    body = orjson.dumps(
+        BadRequest(message).body(date=date, request_id=request_id, client_request_id=request_id)
+    )
+    headers = [
+        (b"content-type", JSON_TYPE),
+        (b"content-length", str(len(body)).encode()),
+        (b"request-id", request_id.encode()),
+        (b"client-request-id", request_id.encode()),
+        (b"connection", b"close"),
+    ]
+    return headers, body
+
+
+UNPARSABLE = (
+    "The request is not valid HTTP/1.1 (for example a header value with a bare CR, or a malformed "
+    "request line); it was not processed."
+)
+
+
+def _raw_400(default_headers: list[tuple[bytes, bytes]]) -> bytes:
+    headers, body = error_answer(UNPARSABLE)
+    lines = [b"HTTP/1.1 400 Bad Request"]
+    lines += [name + b": " + value for name, value in [*default_headers, *headers]]
+    return b"\r\n".join(lines) + b"\r\n\r\n" + body
+
+
+class GraphH11Protocol(H11Protocol):
+    """uvicorn's h11 protocol with Graph's 400 for requests it cannot parse."""
+
+    def send_400_response(self, msg: str) -> None:
+        self.transport.write(_raw_400(self.server_state.default_headers))
+        self.transport.close()
+
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:  # httptools missing: uvicorn falls back to h11
+    HTTP_PROTOCOL: type[Any] = GraphH11Protocol
+else:
+
+    class GraphHttpToolsProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol with Graph's 400 for requests it cannot parse."""
+
+        def send_400_response(self, msg: str) -> None:
+            self.transport.write(_raw_400(self.server_state.default_headers))
+            self.transport.close()
+
+    HTTP_PROTOCOL = GraphHttpToolsProtocol
+
+
+def require_host(app: ASGIApp) -> ASGIApp:
+    """Answer an HTTP/1.1 request without ``Host`` with a 400 (RFC 9112, section 3.2)."""
+
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope.get("http_version") == "1.1"
+            and not any(name == b"host" for name, _ in scope.get("headers", ()))
+        ):
+            headers, body = error_answer("The request has no Host header; HTTP/1.1 requires one.")
+            await send({"type": "http.response.start", "status": 400, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def app_from_environment() -> ASGIApp:
+    """The factory ``alertgraph serve`` gives uvicorn: the app, guarded as above."""
+    from alertgraph.http.app import app_from_environment as build
+
+    return require_host(build())
