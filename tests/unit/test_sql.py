@@ -96,31 +96,27 @@ def _seed(store: Store) -> None:
 
 
 def _plan(store: Store, raw_query: str) -> str:
+    """The query plan of the last SELECT a listing runs, captured by an engine event."""
     from tests.odata.helpers import context
 
-    from alertgraph.odata import read
+    from alertgraph.odata import list_collection
 
-    captured: list[Any] = []
-    original = read._execute
+    captured: list[tuple[str, Any]] = []
 
-    def capture(conn: Any, renderer: Any, statement: Any) -> Any:
-        captured.append(statement)
-        return original(conn, renderer, statement)
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        captured.append((statement, parameters))
 
-    read._execute = capture  # type: ignore[assignment]
+    sa.event.listen(store.engine, "before_cursor_execute", capture)
     try:
-        read.list_collection(context(store), ALERTS, raw_query)
+        list_collection(context(store), ALERTS, raw_query)
     finally:
-        read._execute = original  # type: ignore[assignment]
-    statement = captured[-1]
-    compiled = statement.compile(
-        dialect=store.engine.dialect, compile_kwargs={"literal_binds": True}
-    )
+        sa.event.remove(store.engine, "before_cursor_execute", capture)
+    statement, parameters = captured[-1]
     prefix = "EXPLAIN " if store.dialect == "postgresql" else "EXPLAIN QUERY PLAN "
     with store.engine.connect() as conn:
         if store.dialect == "postgresql":
             conn.execute(sa.text("SET enable_seqscan = off"))
-        rows = conn.execute(sa.text(prefix + str(compiled))).all()
+        rows = conn.exec_driver_sql(prefix + statement, parameters).all()
     return "\n".join(str(row[-1]) for row in rows)
 
 

@@ -12,6 +12,7 @@ from typing import Literal as TypingLiteral
 from typing import assert_never
 
 from alertgraph.errors import ODataError
+from alertgraph.odata.limits import QueryLimits as Limits
 
 # ---- syntax nodes -------------------------------------------------------------------------------
 
@@ -210,13 +211,6 @@ def tokenize(text: str, option: str) -> list[Token]:
 
 
 # ---- parser -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_nodes: int = 1000
-    max_depth: int = 100
-    max_literal_length: int = 100_000
 
 
 _FUNCTIONS_WITH_TYPE_ARG = frozenset({"isof", "cast"})

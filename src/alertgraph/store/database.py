@@ -41,6 +41,7 @@ from sqlalchemy.types import TypeEngine
 
 from alertgraph.schema.edm import Model, Property, StructuredType, TypeRef, load_model
 from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet
+from alertgraph.store import sqlfunctions
 from alertgraph.store.codec import Codec, Converter, Problem, Reader, ValueProblem
 
 SCHEMA_VERSION = 1
@@ -187,6 +188,7 @@ def create_db_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            sqlfunctions.register(dbapi_connection)
 
         return engine
     return create_engine(
