@@ -485,7 +485,7 @@ def test_errors_arrive_as_odata_errors(sdk: Sdk) -> None:
             await client.security.alerts_v2.get(query(search='"mimikatz"'))
         assert search.value.response_status_code == 400
         with pytest.raises(ODataError) as top:
-            await client.security.alerts_v2.get(query(top=0))
+            await client.security.alerts_v2.get(query(top=2001))
         assert top.value.response_status_code == 400
 
         page = await client.security.alerts_v2.get(query(top=1, select=["id"]))
