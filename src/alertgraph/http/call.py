@@ -38,7 +38,9 @@ class Call:
     def tenant(self) -> str:
         return self.principal.tenant
 
-    def read_context(self) -> ReadContext:
+    def read_context(self, *, raw: bool = False) -> ReadContext:
+        """The read engine's view of this call; ``raw``: the body is only serialized, so entities
+        may come back as pre-serialized JSON."""
         return ReadContext(
             store=self.store,
             tenant=self.tenant,
@@ -46,6 +48,7 @@ class Call:
             version=self.target.version,
             evolvable=self.evolvable,
             limits=QueryLimits.from_settings(self.settings),
+            raw=raw,
         )
 
 

@@ -28,7 +28,10 @@ def read_collection(call: Call) -> Reply:
     assert target.entity_set is not None
     _require(call, target.entity_set, "read")
     body = odata.list_collection(
-        call.read_context(), target.entity_set, call.raw_query, parent_key=target.parent_key
+        call.read_context(raw=True),
+        target.entity_set,
+        call.raw_query,
+        parent_key=target.parent_key,
     )
     return Reply(body=body)
 
@@ -56,7 +59,7 @@ def read_entity(call: Call) -> Reply:
     assert target.key is not None
     _require(call, target.entity_set, "read")
     body = odata.get_entity(
-        call.read_context(),
+        call.read_context(raw=True),
         target.entity_set,
         target.key,
         call.raw_query,
@@ -80,7 +83,7 @@ def _navigation(call: Call, *, count: bool) -> Reply:
     assert nav is not None
     # incidents/{id}/alerts needs the incident read permission only (auth.ACTIONS says so).
     _require(call, es, nav.name if (es.name, nav.name) in ACTIONS else "read")
-    ctx = call.read_context()
+    ctx = call.read_context(raw=True)
     related, link = odata.follow(ctx, es, target.key, nav.name, parent_key=target.parent_key)
     if nav.collection and target.nav_key is not None:
         # One related entity through the navigation (incidents/{id}/alerts/{alertId}): it must

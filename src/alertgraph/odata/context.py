@@ -16,3 +16,6 @@ class ReadContext:
     version: str  # "beta" or "v1.0": the API version addressed
     evolvable: bool  # the client sent Prefer: include-unknown-enum-members
     limits: QueryLimits = DEFAULT_LIMITS
+    #: entities may be answered as their stored JSON (orjson.Fragment), for a caller that only
+    #: serializes the body; False: always dicts
+    raw: bool = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
@@ -19,10 +20,17 @@ from alertgraph.odata import keyset, paging, statements
 from alertgraph.odata.context import ReadContext
 from alertgraph.odata.options import RawOptions, split_query
 from alertgraph.odata.query import Query, bind_query, check_scope_filter
-from alertgraph.odata.shape import collection_path, context_url, shape_rows
+from alertgraph.odata.shape import (
+    collection_path,
+    context_url,
+    shape_rows,
+    stored_columns,
+    stored_entities,
+    stored_serves,
+)
 from alertgraph.odata.sql import Renderer
 from alertgraph.schema.endpoints import BY_NAME, EntitySet
-from alertgraph.store.database import PARENT, TABLES, TENANT
+from alertgraph.store.database import PARENT, STORED_JSON, TABLES, TENANT
 
 #: A collection reached through a non-contained navigation: rows whose property equals a value
 #: (``security/incidents/{id}/alerts`` is alerts with ``incidentId`` = id).
@@ -117,23 +125,35 @@ def get_entity(
     raw_query: str,
     *,
     parent_key: str | None = None,
-) -> dict[str, Any]:
-    """One entity (context ``.../$entity``) with $select/$expand; NotFound when absent."""
+) -> Any:
+    """One entity (context ``.../$entity``) with $select/$expand; NotFound when absent.
+
+    A dict, or with ``ctx.raw`` possibly the serialized body (an orjson.Fragment).
+    """
     _options, query = prepare(ctx, entity_set, raw_query, single=True)
     table = TABLES[entity_set.name]
+    context = context_url(ctx.service_root, entity_set, query, parent_key, entity=True)
+    stored = stored_serves(ctx, query)
     with ctx.store.engine.connect() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
         conditions = [table.c[TENANT] == ctx.tenant, table.c["id"] == key]
         if parent_key is not None and PARENT in table.c:
             conditions.append(table.c[PARENT] == parent_key)
-        row = conn.execute(sa.select(table).where(*conditions)).mappings().first()
+        columns = [table.c[STORED_JSON]] if stored else [table]
+        row = conn.execute(sa.select(*columns).where(*conditions)).mappings().first()
         if row is None:
             name = entity_set.path.rsplit("/", 1)[1]
             raise NotFound(f"No {name} item with id '{key}' was found.")
+        if stored and row[STORED_JSON] is not None:
+            # the stored object with the context URL spliced in as its first member
+            text = row[STORED_JSON]
+            return orjson.Fragment(
+                f'{{"@odata.context":{orjson.dumps(context).decode()},{text[1:]}'
+            )
+        if stored:
+            row = conn.execute(sa.select(table).where(*conditions)).mappings().one()
         entities = shape_rows(ctx, conn, entity_set, query, [row])
-    body: dict[str, Any] = {
-        "@odata.context": context_url(ctx.service_root, entity_set, query, parent_key, entity=True)
-    }
+    body: dict[str, Any] = {"@odata.context": context}
     body.update(entities[0])
     return body
 
@@ -174,7 +194,9 @@ def list_collection(
         if token is not None:
             position = paging.decode(secret, binding, token)
     labels = [key.expr.label(f"_k{index}") for index, key in enumerate(keys)]
-    select = sa.select(table, *labels).where(*conditions)
+    stored = stored_serves(ctx, query)
+    columns = stored_columns(table) if stored else [table]
+    select = sa.select(*columns, *labels).where(*conditions)
     segments: list[ColumnElement[bool] | None] = [None]
     if position is not None:
         if len(position.keys) != len(keys):
@@ -203,7 +225,10 @@ def list_collection(
             rows.extend(statements.execute(conn, statement).mappings())
         more = len(rows) > page_size
         rows = rows[:page_size]
-        body["value"] = shape_rows(ctx, conn, entity_set, query, rows)
+        if stored:
+            body["value"] = stored_entities(ctx, conn, entity_set, rows)
+        else:
+            body["value"] = shape_rows(ctx, conn, entity_set, query, rows)
     if more and rows:
         path = context_path or collection_path(entity_set, parent_key)
         base = f"{ctx.service_root}/{path}"
@@ -260,7 +285,7 @@ def follow(
 
 def get_linked(
     ctx: ReadContext, entity_set: EntitySet, link: Link, raw_query: str, *, key: str | None = None
-) -> dict[str, Any] | None:
+) -> Any:
     """The entity of ``entity_set`` that ``link`` selects (with ``key``: that one, if linked).
 
     None when no entity is linked (a single-valued navigation then answers 204).

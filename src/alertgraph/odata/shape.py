@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
@@ -16,7 +17,7 @@ from alertgraph.odata import keyset, statements
 from alertgraph.odata.context import ReadContext
 from alertgraph.odata.query import Query
 from alertgraph.schema.endpoints import BY_NAME, EntitySet
-from alertgraph.store.database import PARENT, TABLES, TENANT
+from alertgraph.store.database import PARENT, STORED_JSON, TABLES, TENANT
 
 
 def quote_key(key: str) -> str:
@@ -79,6 +80,42 @@ def project(entity: dict[str, Any], select: tuple[tuple[str, ...], ...] | None) 
         else:
             result[name] = value
     return result
+
+
+def stored_serves(ctx: ReadContext, query: Query) -> bool:
+    """Whether the stored JSON is the answer: whole entities, /beta, no evolvable enums."""
+    return (
+        ctx.raw
+        and ctx.version == "beta"
+        and not ctx.evolvable
+        and query.select is None
+        and not query.expand
+    )
+
+
+def stored_columns(table: Any) -> list[Any]:
+    """What a read answered from stored JSON selects: the JSON and the row's key."""
+    return [table.c[STORED_JSON], *table.primary_key.columns]
+
+
+def stored_entities(
+    ctx: ReadContext, conn: Connection, entity_set: EntitySet, rows: Sequence[Any]
+) -> list[Any]:
+    """Each row's stored JSON, spliced into the body as it is (an orjson.Fragment).
+
+    Rows written before the column existed have none: those are shaped from their columns.
+    """
+    entities: list[Any] = []
+    table = TABLES[entity_set.name]
+    for row in rows:
+        stored = row[STORED_JSON]
+        if stored is not None:
+            entities.append(orjson.Fragment(stored))
+            continue
+        key = [column == row[column.name] for column in table.primary_key.columns]
+        full = conn.execute(sa.select(table).where(*key)).mappings().one()
+        entities.append(ctx.store.to_json(entity_set, dict(full), evolvable=False))
+    return entities
 
 
 def shape_rows(
