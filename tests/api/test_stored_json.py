@@ -130,3 +130,17 @@ def test_the_evolvable_preference_and_select_reshape(
             "serviceSource": "unknownFutureValue",
         }
     ]
+
+
+def test_rows_without_stored_json_mix_with_rows_that_have_it(
+    client: Any, store: Any, headers: dict[str, str]
+) -> None:
+    # rows written before schema version 2 have no stored JSON until they are written again
+    insert(store, "alerts_v2", [AWKWARD, *(alert(f"m{n}") for n in range(5))])
+    whole = client.get(f"{ALERTS}?$orderby=id", headers=headers)
+    table = store.tables["alerts_v2"]
+    with store.engine.begin() as conn:
+        conn.execute(
+            update(table).where(table.c.id.in_(["m1", "m3", "awkward"])).values({STORED_JSON: None})
+        )
+    assert client.get(f"{ALERTS}?$orderby=id", headers=headers).content == whole.content

@@ -103,19 +103,27 @@ def stored_entities(
 ) -> list[Any]:
     """Each row's stored JSON, spliced into the body as it is (an orjson.Fragment).
 
-    Rows written before the column existed have none: those are shaped from their columns.
+    Rows written before the column existed have none: those are read again in one query and
+    shaped from their columns.
     """
-    entities: list[Any] = []
     table = TABLES[entity_set.name]
-    for row in rows:
-        stored = row[STORED_JSON]
-        if stored is not None:
-            entities.append(orjson.Fragment(stored))
-            continue
-        key = [column == row[column.name] for column in table.primary_key.columns]
-        full = conn.execute(sa.select(table).where(*key)).mappings().one()
-        entities.append(ctx.store.to_json(entity_set, dict(full), evolvable=False))
-    return entities
+    key = [column.name for column in table.primary_key.columns]
+    missing = [row for row in rows if row[STORED_JSON] is None]
+    shaped: dict[tuple[Any, ...], dict[str, Any]] = {}
+    if missing:
+        statement = sa.select(table).where(
+            table.c[TENANT] == ctx.tenant, table.c["id"].in_({row["id"] for row in missing})
+        )
+        for full in conn.execute(statement).mappings():
+            shaped[tuple(full[name] for name in key)] = ctx.store.to_json(
+                entity_set, dict(full), evolvable=False
+            )
+    return [
+        orjson.Fragment(row[STORED_JSON])
+        if row[STORED_JSON] is not None
+        else shaped[tuple(row[name] for name in key)]
+        for row in rows
+    ]
 
 
 def shape_rows(
