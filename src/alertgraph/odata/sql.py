@@ -59,7 +59,7 @@ class Renderer:
         self.tenant = tenant
         self.elements: dict[int, Any] = {}  # lambda depth -> element column of json_each(...)
         self.element_types: dict[int, n.VType] = {}
-        #: Python functions this statement needs on SQLite (read.py registers them)
+        #: Python functions this statement calls on SQLite (store/sqlfunctions.py registers them)
         self.sqlite_functions: set[str] = set()
 
     # ---- predicates ---------------------------------------------------------------------------
