@@ -152,11 +152,12 @@ def test_graph_js_client_over_tls(node_project: Path, db_url: str, tmp_path: Pat
             if exchange["status"] != 204:
                 # the client parses a body as JSON only when this part is exactly application/json
                 assert exchange["contentType"].split(";")[0] == "application/json", exchange
-        # Every nextLink the client received is the very next URL it asked for.
+        # Every nextLink the client received is the very next URL it asked for (except after
+        # the $top=5 request, whose first page of five is all the script reads).
         for received, following in itertools.pairwise(exchanges):
-            if "nextLink" in received:
+            if "nextLink" in received and "top=5" not in received["url"]:
                 assert following["url"] == received["nextLink"]
-        followed = [e for e in exchanges if "nextLink" in e]
+        followed = [e for e in exchanges if "nextLink" in e and "top=5" not in e["url"]]
         skiptokens = [e for e in followed if "$skiptoken=" in e["nextLink"]]
         skips = [e for e in followed if "$skip=" in e["nextLink"]]
         assert len(skiptokens) + len(skips) == len(followed)
