@@ -65,7 +65,7 @@ def parse_bind_micro(repeat: int = 3000) -> dict[str, float]:
         return Binder(model, alerts, "$filter").predicate(syntax)
 
     def uncached() -> object:
-        return query._bind(alerts, options, False, limits, depth=0)
+        return query._bind(alerts, options, limits, depth=0)
 
     def cached() -> object:
         return query.bind_query(alerts, options)

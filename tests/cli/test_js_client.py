@@ -20,6 +20,7 @@ import subprocess
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import pytest
@@ -129,9 +130,10 @@ def test_graph_js_client_over_tls(node_project: Path, db_url: str, tmp_path: Pat
         headers = {"Authorization": f"Bearer {token}"}
         alerts = f"{base_url}/security/alerts_v2"
         expected_all = [a["id"] for a in server_walk(server, headers, f"{alerts}?$select=id")]
-        expected_high = [
+        all_high = [
             a["id"] for a in server_walk(server, headers, f"{alerts}?$filter=severity eq 'high'")
-        ][:5]
+        ]
+        expected_high = all_high[:5]
         pim_url = f"{base_url}/identityGovernance/roleManagementAlerts/alerts?$filter={PIM_SCOPE}"
         expected_pim = [a["id"] for a in server_walk(server, headers, pim_url)]
 
@@ -150,11 +152,12 @@ def test_graph_js_client_over_tls(node_project: Path, db_url: str, tmp_path: Pat
             if exchange["status"] != 204:
                 # the client parses a body as JSON only when this part is exactly application/json
                 assert exchange["contentType"].split(";")[0] == "application/json", exchange
-        # Every nextLink the client received is the very next URL it asked for.
+        # Every nextLink the client received is the very next URL it asked for (except after
+        # the $top=5 request, whose first page of five is all the script reads).
         for received, following in itertools.pairwise(exchanges):
-            if "nextLink" in received:
+            if "nextLink" in received and "top=5" not in received["url"]:
                 assert following["url"] == received["nextLink"]
-        followed = [e for e in exchanges if "nextLink" in e]
+        followed = [e for e in exchanges if "nextLink" in e and "top=5" not in e["url"]]
         skiptokens = [e for e in followed if "$skiptoken=" in e["nextLink"]]
         skips = [e for e in followed if "$skip=" in e["nextLink"]]
         assert len(skiptokens) + len(skips) == len(followed)
@@ -163,7 +166,11 @@ def test_graph_js_client_over_tls(node_project: Path, db_url: str, tmp_path: Pat
         assert top["ids"] == expected_high
         assert top["severities"] == ["high"]
         assert top["odataTypes"] == ["#microsoft.graph.security.alert"]
-        assert top["nextLink"] is None  # $top caps the total on alerts_v2
+        # $top is the page size: a next link follows while high alerts remain, keeping $top
+        if len(all_high) > 5:
+            assert dict(parse_qsl(urlsplit(top["nextLink"]).query))["$top"] == "5"
+        else:
+            assert top["nextLink"] is None
 
         paged = summary["pagedAlerts"]
         assert paged["complete"]

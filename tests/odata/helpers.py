@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from alertgraph.odata import QuerySettings, ReadContext
+from alertgraph.odata import QueryLimits, ReadContext
 from alertgraph.store.database import Store
 from tests.factories import insert as insert_records
 
@@ -31,7 +31,8 @@ def context(
     strict: bool = False,
     evolvable: bool = False,
 ) -> ReadContext:
-    return ReadContext(store, tenant, root, evolvable, QuerySettings(strict_graph=strict))
+    version = root.rstrip("/").rsplit("/", 1)[1]
+    return ReadContext(store, tenant, root, version, evolvable, QueryLimits(strict_graph=strict))
 
 
 def alert(number: int, **fields: Any) -> dict[str, Any]:

@@ -37,8 +37,8 @@ ORDERBY: list[tuple[str, Expected]] = [
     ("$orderby=", (400, "the value is empty")),
 ]
 
-# 5.1.5-5.1.7 and Graph's limits: $top caps the total here, $skip skips, $count counts the
-# filtered rows whatever $top and $skip say
+# 5.1.5-5.1.7 and Graph's limits: $top is the page size (the first page is checked here), $skip
+# skips, $count counts the filtered rows whatever $top and $skip say; $top=0 is an empty page
 PAGING: list[tuple[str, Expected]] = [
     ("$top=2", ["a5", "a2"]),
     ("$skip=2", ["a1", "a4", "a3"]),
@@ -46,7 +46,7 @@ PAGING: list[tuple[str, Expected]] = [
     ("$skip=10", []),
     ("$top=2&$skip=1&$orderby=id", ["a2", "a3"]),
     ("$top=2000", ALL),
-    ("$top=0", (400, "$top must be between 1 and 2000")),
+    ("$top=0", []),
     ("$top=2001", (400, "the limit of '2000' for Top query has been exceeded")),
     ("$top=-1", (400, "not a whole number")),
     ("$top=abc", (400, "not a whole number")),
@@ -103,7 +103,9 @@ def test_count_ignores_top_and_skip(api: Api, query: str, count: int, ids: list[
     assert list(body)[:2] == ["@odata.context", "@odata.count"]
     assert body["@odata.count"] == count
     assert [item["id"] for item in body["value"]] == ids
-    assert "@odata.nextLink" not in body
+    # $top is the page size: a next link follows only while rows remain
+    remaining = count - len(ids) - (4 if "$skip" in query else 0)
+    assert ("@odata.nextLink" in body) == (remaining > 0)
 
 
 def test_count_false_adds_nothing(api: Api) -> None:
@@ -152,8 +154,9 @@ def test_select_errors(api: Api, select: str, fragment: str) -> None:
 
 
 def test_server_paging_with_top_and_count(db_url: str) -> None:
-    # 5.1.7 / Graph paging: pages of 100, an absolute next link repeating every option, $top
-    # capping the total, @odata.count on every page, no link after the last row
+    # 5.1.7 / Graph paging: $top is the page size (Graph's paging concept: "If more items remain,
+    # the response will contain an @odata.nextLink"), an absolute next link repeating every
+    # option, @odata.count on every page, no link after the last row
     with open_api(db_url) as api:
         api.load(
             "alerts_v2",
@@ -165,7 +168,7 @@ def test_server_paging_with_top_and_count(db_url: str) -> None:
         url = f"{ALERTS_URL}?$count=true&$top=110&$orderby=id"
         first = api.body(url)
         assert first["@odata.count"] == 130
-        assert [item["id"] for item in first["value"]] == [f"p{n:03d}" for n in range(100)]
+        assert [item["id"] for item in first["value"]] == [f"p{n:03d}" for n in range(110)]
         link = first["@odata.nextLink"]
         assert link.startswith("http://testserver/beta/security/alerts_v2?")
         options = dict(parse_qsl(urlsplit(link).query))
@@ -175,8 +178,12 @@ def test_server_paging_with_top_and_count(db_url: str) -> None:
         assert "$skiptoken" in options
         second = api.body(link)
         assert second["@odata.count"] == 130
-        assert [item["id"] for item in second["value"]] == [f"p{n:03d}" for n in range(100, 110)]
+        assert [item["id"] for item in second["value"]] == [f"p{n:03d}" for n in range(110, 130)]
         assert "@odata.nextLink" not in second
+        # without $top, the collection's page size (100)
+        default = api.body(f"{ALERTS_URL}?$orderby=id")
+        assert len(default["value"]) == 100
+        assert "$top" not in dict(parse_qsl(urlsplit(default["@odata.nextLink"]).query))
 
 
 def test_paging_by_an_expression_keeps_its_order(db_url: str) -> None:

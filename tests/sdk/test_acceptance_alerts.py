@@ -485,7 +485,7 @@ def test_errors_arrive_as_odata_errors(sdk: Sdk) -> None:
             await client.security.alerts_v2.get(query(search='"mimikatz"'))
         assert search.value.response_status_code == 400
         with pytest.raises(ODataError) as top:
-            await client.security.alerts_v2.get(query(top=0))
+            await client.security.alerts_v2.get(query(top=2001))
         assert top.value.response_status_code == 400
 
         page = await client.security.alerts_v2.get(query(top=1, select=["id"]))
@@ -568,10 +568,16 @@ def test_v1_sdk_lists_gets_patches_and_comments(sdk: Sdk) -> None:
         seen: list[Any] = []
         await PageIterator(first, client.request_adapter).iterate(lambda a: seen.append(a) or True)
         assert len(seen) == first.odata_count
-        capped = Alerts_v2RequestBuilder.Alerts_v2RequestBuilderGetQueryParameters(top=3)
-        three = await client.security.alerts_v2.get(RequestConfiguration(query_parameters=capped))
+        paged = Alerts_v2RequestBuilder.Alerts_v2RequestBuilderGetQueryParameters(top=3, count=True)
+        three = await client.security.alerts_v2.get(RequestConfiguration(query_parameters=paged))
         assert len(three.value) == 3
-        assert three.odata_next_link is None
+        # $top is the page size: the SDK's iterator follows pages of three to the end
+        assert "$top=3" in three.odata_next_link
+        every: list[Any] = []
+        await PageIterator(three, client.request_adapter).iterate(
+            lambda a: every.append(a.id) or True
+        )
+        assert len(every) == len(set(every)) == three.odata_count
         assert all(a.status == AlertStatus.New for a in seen)
 
         item = client.security.alerts_v2.by_alert_id(seen[-1].id)

@@ -6,6 +6,7 @@ import pytest
 
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
+from alertgraph.odata.limits import QueryLimits
 from alertgraph.odata.options import split_query
 from alertgraph.odata.query import bind_query, check_scope_filter
 from alertgraph.schema.endpoints import entity_set
@@ -14,7 +15,8 @@ ALERTS = entity_set("alerts_v2")
 
 
 def bind(text: str, set_name: str = "alerts_v2", *, strict: bool = False) -> n.Pred:
-    query = bind_query(entity_set(set_name), {"$filter": text}, strict=strict)
+    limits = QueryLimits(strict_graph=strict)
+    query = bind_query(entity_set(set_name), {"$filter": text}, limits=limits)
     assert query.filter is not None
     return query.filter
 

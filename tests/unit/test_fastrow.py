@@ -25,8 +25,7 @@ GENERATED = list(
 
 
 def both(entity_set, record):
-    struct = STORE.model.types[entity_set.type_name]
-    fast = FAST.row(struct, record)
+    fast = FAST.row(entity_set, record)
     try:
         slow = STORE.to_row(entity_set, record)
     except RecordError:

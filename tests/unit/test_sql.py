@@ -100,7 +100,7 @@ def _plan(store: Store, raw_query: str) -> str:
     same bound values), caught on its way to the driver."""
     from tests.odata.helpers import context
 
-    from alertgraph.odata import read
+    from alertgraph.odata import list_collection
 
     sent: list[tuple[str, Any]] = []
 
@@ -110,7 +110,7 @@ def _plan(store: Store, raw_query: str) -> str:
 
     sa.event.listen(store.engine, "before_cursor_execute", capture)
     try:
-        read.list_collection(context(store), ALERTS, raw_query)
+        list_collection(context(store), ALERTS, raw_query)
     finally:
         sa.event.remove(store.engine, "before_cursor_execute", capture)
     statement, parameters = sent[-1]

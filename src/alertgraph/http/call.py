@@ -12,7 +12,7 @@ from typing import Any
 
 from alertgraph.http.routing import Target
 from alertgraph.identity.auth import Principal
-from alertgraph.odata import QuerySettings, ReadContext
+from alertgraph.odata import QueryLimits, ReadContext
 from alertgraph.settings import Settings
 from alertgraph.store.database import Store
 
@@ -38,17 +38,17 @@ class Call:
     def tenant(self) -> str:
         return self.principal.tenant
 
-    def read_context(self) -> ReadContext:
+    def read_context(self, *, raw: bool = False) -> ReadContext:
+        """The read engine's view of this call; ``raw``: the body is only serialized, so entities
+        may come back as pre-serialized JSON."""
         return ReadContext(
             store=self.store,
             tenant=self.tenant,
             service_root=self.service_root,
+            version=self.target.version,
             evolvable=self.evolvable,
-            settings=QuerySettings(
-                strict_graph=self.settings.strict_graph,
-                max_nodes=self.settings.max_filter_nodes,
-                max_depth=self.settings.max_expression_depth,
-            ),
+            limits=QueryLimits.from_settings(self.settings),
+            raw=raw,
         )
 
 

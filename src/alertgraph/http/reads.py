@@ -8,16 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
-
 from alertgraph import odata
-from alertgraph.errors import MethodNotAllowed, NotFound, entity_not_found
+from alertgraph.errors import MethodNotAllowed, NotFound
 from alertgraph.http import batch, containers, writes
 from alertgraph.http.call import Call, Reply
 from alertgraph.http.routing import Target
 from alertgraph.identity.auth import authorize
-from alertgraph.schema.endpoints import EntitySet, entity_set
-from alertgraph.store.database import PARENT, TENANT
+from alertgraph.schema.endpoints import EntitySet
 
 Handler = Callable[[Call], Reply]
 
@@ -26,17 +23,20 @@ def _require(call: Call, es: EntitySet, operation: str) -> None:
     authorize(call.principal, es, operation, request_id=call.request_id)
 
 
-def list_collection(call: Call) -> Reply:
+def read_collection(call: Call) -> Reply:
     target = call.target
     assert target.entity_set is not None
     _require(call, target.entity_set, "read")
     body = odata.list_collection(
-        call.read_context(), target.entity_set, call.raw_query, parent_key=target.parent_key
+        call.read_context(raw=True),
+        target.entity_set,
+        call.raw_query,
+        parent_key=target.parent_key,
     )
     return Reply(body=body)
 
 
-def count_collection(call: Call) -> Reply:
+def read_count(call: Call) -> Reply:
     target = call.target
     assert target.entity_set is not None
     _require(call, target.entity_set, "read")
@@ -45,7 +45,7 @@ def count_collection(call: Call) -> Reply:
         entity = odata.get_entity(call.read_context(), target.entity_set, target.key, "")
         return Reply(body=str(len(entity.get("comments") or [])), kind="text")
     if target.navigation is not None:
-        nav_count = _navigation_collection(call, count=True)
+        nav_count = _navigation(call, count=True)
         return Reply(body=str(nav_count.body), kind="text")
     total = odata.count_collection(
         call.read_context(), target.entity_set, call.raw_query, parent_key=target.parent_key
@@ -53,13 +53,13 @@ def count_collection(call: Call) -> Reply:
     return Reply(body=str(total), kind="text")
 
 
-def get_entity(call: Call) -> Reply:
+def read_entity(call: Call) -> Reply:
     target = call.target
     assert target.entity_set is not None
     assert target.key is not None
     _require(call, target.entity_set, "read")
     body = odata.get_entity(
-        call.read_context(),
+        call.read_context(raw=True),
         target.entity_set,
         target.key,
         call.raw_query,
@@ -68,12 +68,12 @@ def get_entity(call: Call) -> Reply:
     return Reply(body=body)
 
 
-def get_navigation(call: Call) -> Reply:
+def read_navigation(call: Call) -> Reply:
     """``incidents/{id}/alerts``, ``alerts/{id}/alertDefinition``, ``alertConfiguration``..."""
-    return _navigation_collection(call, count=False)
+    return _navigation(call, count=False)
 
 
-def _navigation_collection(call: Call, *, count: bool) -> Reply:
+def _navigation(call: Call, *, count: bool) -> Reply:
     target = call.target
     es = target.entity_set
     assert es is not None
@@ -83,60 +83,25 @@ def _navigation_collection(call: Call, *, count: bool) -> Reply:
     assert nav is not None
     # incidents/{id}/alerts needs the incident read permission only (the row's access says so).
     _require(call, es, nav.name if nav.name in es.access else "read")
-    source = call.store.tables[es.name]
-    where = [source.c[TENANT] == call.tenant, source.c.id == target.key]
-    if target.parent_key is not None:
-        where.append(source.c[PARENT] == target.parent_key)
-    with call.store.engine.connect() as conn:
-        local_value = conn.execute(select(source.c[nav.local]).where(*where)).first()
-    if local_value is None:
-        raise entity_not_found(es.path, target.key)
-    link_value = local_value[0]
-    related = entity_set(nav.target)
-    ctx = call.read_context()
+    ctx = call.read_context(raw=True)
+    related, link = odata.follow(ctx, es, target.key, nav.name, parent_key=target.parent_key)
     if nav.collection and target.nav_key is not None:
         # One related entity through the navigation (incidents/{id}/alerts/{alertId}): it must
         # really be linked, or it is not found at this address.
-        related_table = call.store.tables[related.name]
-        with call.store.engine.connect() as conn:
-            linked = conn.execute(
-                select(related_table.c.id).where(
-                    related_table.c[TENANT] == call.tenant,
-                    related_table.c.id == target.nav_key,
-                    related_table.c[nav.remote] == link_value,
-                )
-            ).first()
-        if linked is None:
+        entity = odata.get_linked(ctx, related, link, call.raw_query, key=target.nav_key)
+        if entity is None:
             raise NotFound(f"No item '{target.nav_key}' under {target.path}.")
-        return Reply(body=odata.get_entity(ctx, related, target.nav_key, call.raw_query))
+        return Reply(body=entity)
     if nav.collection:
         if count:
-            return Reply(
-                body=odata.count_collection(
-                    ctx, related, call.raw_query, link=(nav.remote, link_value)
-                )
-            )
+            return Reply(body=odata.count_collection(ctx, related, call.raw_query, link=link))
         return Reply(
             body=odata.list_collection(
-                ctx,
-                related,
-                call.raw_query,
-                link=(nav.remote, link_value),
-                context_path=target.path,
+                ctx, related, call.raw_query, link=link, context_path=target.path
             )
         )
-    if link_value is None:
-        return Reply(status=204)
-    related_table = call.store.tables[related.name]
-    with call.store.engine.connect() as conn:
-        related_id = conn.execute(
-            select(related_table.c.id).where(
-                related_table.c[TENANT] == call.tenant, related_table.c[nav.remote] == link_value
-            )
-        ).scalar()
-    if related_id is None:
-        return Reply(status=204)
-    return Reply(body=odata.get_entity(ctx, related, related_id, call.raw_query))
+    entity = odata.get_linked(ctx, related, link, call.raw_query)
+    return Reply(status=204) if entity is None else Reply(body=entity)
 
 
 def service_document(call: Call) -> Reply:
@@ -157,15 +122,15 @@ def _sets_of(version: str) -> list[EntitySet]:
 
 #: (target kind, HTTP method) → handler
 ROUTES: dict[tuple[str, str], Handler] = {
-    ("collection", "GET"): list_collection,
+    ("collection", "GET"): read_collection,
     ("collection", "POST"): writes.create_entity,
-    ("count", "GET"): count_collection,
-    ("entity", "GET"): get_entity,
+    ("count", "GET"): read_count,
+    ("entity", "GET"): read_entity,
     ("entity", "PATCH"): writes.patch_entity,
     ("comments", "POST"): writes.add_comments,
     ("comments", "GET"): writes.list_comments,
     ("action", "POST"): writes.run_action,
-    ("navigation", "GET"): get_navigation,
+    ("navigation", "GET"): read_navigation,
     ("metadata", "GET"): service_document,  # answered before routing; listed for 405s
     ("service", "GET"): service_document,
     ("container", "GET"): containers.get_container,

@@ -18,6 +18,7 @@ import re
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,8 @@ DEFAULT_ISSUER_BASE = "https://login.alertgraph.local"
 DEV_CLIENT_ID = "9c1f6a2e-4f3b-4c8e-9a51-6d7e2b0c4a11"
 MAX_TOKEN_CHARS = 16_000
 MAX_KID_CHARS = 256
+#: verified tokens remembered (by their exact text) until they expire, least recently used first out
+VERIFIED_TOKENS = 4096
 
 #: Entra built-in role template ids (the ``wids`` claim carries these, never names)
 ROLE_TEMPLATE_IDS: dict[str, str] = {
@@ -124,6 +127,8 @@ class Authenticator:
         self._local: dict[str, rsa.RSAPublicKey] = {}
         self._loaded_at = float("-inf")
         self._missed: dict[str, float] = {}
+        #: token -> (principal, accepted until (epoch seconds), kid)
+        self._verified: OrderedDict[str, tuple[Principal, float, str]] = OrderedDict()
 
     # ---- verification -----------------------------------------------------------------------
 
@@ -131,7 +136,11 @@ class Authenticator:
         """The caller of a request with this ``Authorization`` header; raises Unauthorized."""
         try:
             token = _bearer_token(authorization)
-            principal = self._principal(self.verify(token))
+            principal = self._remembered(token)
+            if principal is None:
+                claims = self.verify(token)
+                principal = self._principal(claims)
+                self._remember(token, principal, claims)
         except Unauthorized as exc:
             log.info("authentication failed: %s (request %s)", exc.message, request_id)
             raise
@@ -142,6 +151,35 @@ class Authenticator:
             request_id,
         )
         return principal
+
+    def _remembered(self, token: str) -> Principal | None:
+        """The principal of a token verified earlier, while it is unexpired and its key current.
+
+        The signing key is looked up on every use (the key set is reloaded every minute), so a
+        key removed from the database stops its tokens as soon as it did without this cache.
+        """
+        with self._lock:
+            entry = self._verified.get(token)
+            if entry is None:
+                return None
+            principal, until, kid = entry
+            if time.time() >= until:
+                del self._verified[token]
+                return None
+            self._verified.move_to_end(token)
+        if self._find_key(kid)[0] is None:
+            with self._lock:
+                self._verified.pop(token, None)
+            return None
+        return principal
+
+    def _remember(self, token: str, principal: Principal, claims: Mapping[str, Any]) -> None:
+        kid = jwt.get_unverified_header(token)["kid"]
+        until = float(claims["exp"]) + self.settings.leeway_seconds  # PyJWT's own expiry rule
+        with self._lock:
+            self._verified[token] = (principal, until, kid)
+            while len(self._verified) > VERIFIED_TOKENS:
+                self._verified.popitem(last=False)
 
     def verify(self, token: str) -> dict[str, Any]:
         """The claims of a valid access token; every failure raises Unauthorized."""

@@ -1,8 +1,9 @@
 """Opaque, signed continuation tokens for keyset paging ($skiptoken).
 
-A token carries the order-key values of the last row served and how many rows were served. It is
-HMAC-signed together with the tenant, the collection and the query's options, so a token replayed
-against another tenant or another query, or edited, is rejected with a 400.
+A token carries the order-key values of the last row served. It is HMAC-signed together with the
+tenant, the collection and the query's options except ``$top`` (the page size, which clients may
+change or add when following a next link), so a token replayed against another tenant or another
+query, or edited, is rejected with a 400.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import weakref
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import unquote_plus
 
 import orjson
 
@@ -35,8 +37,7 @@ def paging_secret(store: Store) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    keys: tuple[Any, ...]
-    served: int
+    keys: tuple[Any, ...]  # the order-key values of the last row served
 
 
 def _b64(data: bytes) -> str:
@@ -65,9 +66,7 @@ def _mac(secret: bytes, binding: str, payload: str) -> str:
 
 
 def encode(secret: bytes, binding: str, position: Position) -> str:
-    payload = _b64(
-        orjson.dumps({"k": [_encode_value(v) for v in position.keys], "n": position.served})
-    )
+    payload = _b64(orjson.dumps({"k": [_encode_value(v) for v in position.keys]}))
     return f"{payload}.{_mac(secret, binding, payload)}"
 
 
@@ -84,7 +83,32 @@ def decode(secret: bytes, binding: str, token: str) -> Position:
     try:
         data = orjson.loads(_unb64(payload))
         keys = tuple(_decode_value(v) for v in data["k"])
-        served = int(data["n"])
     except (ValueError, KeyError, TypeError):  # pragma: no cover - signed tokens are ours
         raise invalid from None
-    return Position(keys, served)
+    return Position(keys)
+
+
+def last_top_wins(raw_query: str, *, beta: bool) -> str:
+    """A next link with ``$top`` appended to the one it carries: keep the last ``$top`` only.
+
+    Clients edit next links (Cortex XSOAR appends ``&$top=<remaining>`` to an incidents next
+    link); only a query that continues with ``$skiptoken`` is relaxed this way, so a first request
+    that names ``$top`` twice is still refused.
+    """
+    parts = raw_query.split("&")
+    names = [_option_name(part, beta) for part in parts]
+    if names.count("$top") < 2 or "$skiptoken" not in names:
+        return raw_query
+    last = max(index for index, name in enumerate(names) if name == "$top")
+    return "&".join(
+        part
+        for index, (part, name) in enumerate(zip(parts, names, strict=True))
+        if name != "$top" or index == last
+    )
+
+
+def _option_name(part: str, beta: bool) -> str:
+    name = unquote_plus(part.partition("=")[0], errors="replace").lower()
+    if beta and not name.startswith("$") and name in ("top", "skiptoken"):
+        return "$" + name
+    return name

@@ -14,6 +14,7 @@ from typing import Any, assert_never
 from typing import Literal as TypingLiteral
 
 from alertgraph.errors import ODataError
+from alertgraph.odata.limits import QueryLimits as Limits
 from alertgraph.odata.projection import ExpandItem as ExpandItem
 from alertgraph.odata.projection import SelectItem as SelectItem
 from alertgraph.odata.projection import parse_expand as parse_expand
@@ -207,13 +208,6 @@ def tokenize(text: str, option: str) -> list[Token]:
 
 
 # ---- parser -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_nodes: int = 1000
-    max_depth: int = 100
-    max_literal_length: int = 100_000
 
 
 _FUNCTIONS_WITH_TYPE_ARG = frozenset({"isof", "cast"})

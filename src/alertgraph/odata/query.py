@@ -14,15 +14,13 @@ from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
 from alertgraph.odata.bind import Binder
+from alertgraph.odata.limits import QueryLimits
 from alertgraph.odata.names import did_you_mean, lookup
 from alertgraph.odata.options import parse_bool, parse_int
 from alertgraph.schema.edm import load_model
 from alertgraph.schema.endpoints import BY_NAME, EntitySet, Navigation
 
 SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
-MAX_EXPAND_DEPTH = 3
-#: the largest $skip (an Int32, as in Graph's OData stack); larger offsets overflow the drivers
-MAX_SKIP = 2**31 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,42 +60,40 @@ def bind_query(
     entity_set: EntitySet,
     values: dict[str, str],
     *,
-    strict: bool = False,
-    limits: p.Limits | None = None,
+    limits: QueryLimits | None = None,
 ) -> Query:
     """Parse and bind every query-shaping option; results are cached by their text."""
     key = tuple(values.get(name) for name in QUERY_OPTIONS)
     # parameter aliases (@name, kept by options.py) are part of what the expressions mean
     aliases = tuple(sorted((k, v) for k, v in values.items() if k.startswith("@")))
-    return _bind_cached(entity_set.name, key, strict, limits or p.Limits(), aliases)
+    return _bind_cached(entity_set.name, key, limits or QueryLimits(), aliases)
 
 
 @functools.lru_cache(maxsize=512)
 def _bind_cached(
     set_name: str,
     key: tuple[str | None, ...],
-    strict: bool,
-    limits: p.Limits,
+    limits: QueryLimits,
     aliases: tuple[tuple[str, str], ...] = (),
 ) -> Query:
     values = {
         name: value for name, value in zip(QUERY_OPTIONS, key, strict=True) if value is not None
     }
     values.update(aliases)
-    return _bind(BY_NAME[set_name], values, strict, limits, depth=0)
+    return _bind(BY_NAME[set_name], values, limits, depth=0)
 
 
 def _bind(
     entity_set: EntitySet,
     values: dict[str, str],
-    strict: bool,
-    limits: p.Limits,
+    limits: QueryLimits,
     *,
     depth: int,
     prefix: str = "",
 ) -> Query:
     model = load_model()
-    binder = Binder(model, entity_set, prefix + "$filter", strict=strict)
+    limits = limits.for_set(entity_set)
+    binder = Binder(model, entity_set, prefix + "$filter", strict=limits.strict_graph)
     bound_filter: n.Pred | None = None
     aliases = {k: v for k, v in values.items() if k.startswith("@")}
     if "$filter" in values:
@@ -119,16 +115,15 @@ def _bind(
             orderby.append(OrderKey(value, item.descending))
     top = skip = None
     if "$top" in values:
-        top = parse_int(
-            prefix + "$top", values["$top"], low=1 if not prefix else 0, high=entity_set.max_top
-        )
+        # $top=0 is an empty page (with $count=true, just the count)
+        top = parse_int(prefix + "$top", values["$top"], low=0, high=limits.max_top)
     if "$skip" in values:
-        skip = parse_int(prefix + "$skip", values["$skip"], low=0, high=MAX_SKIP)
+        skip = parse_int(prefix + "$skip", values["$skip"], low=0, high=limits.max_skip)
     count = parse_bool(prefix + "$count", values["$count"]) if "$count" in values else False
     select = _select(entity_set, values["$select"], prefix) if "$select" in values else None
     expand: tuple[Expand, ...] = ()
     if "$expand" in values:
-        expand = _expand(entity_set, values["$expand"], strict, limits, depth, prefix)
+        expand = _expand(entity_set, values["$expand"], limits, depth, prefix)
     return Query(
         entity_set.name,
         bound_filter,
@@ -202,12 +197,14 @@ _NESTED_ALLOWED = ("$select", "$filter", "$expand", "$top", "$skip", "$orderby",
 
 
 def _expand(
-    entity_set: EntitySet, text: str, strict: bool, limits: p.Limits, depth: int, prefix: str
+    entity_set: EntitySet, text: str, limits: QueryLimits, depth: int, prefix: str
 ) -> tuple[Expand, ...]:
     option = prefix + "$expand"
-    if depth >= MAX_EXPAND_DEPTH:
+    if depth >= limits.max_expand_depth:
         raise ODataError(
-            f"$expand nests deeper than {MAX_EXPAND_DEPTH} levels", option=option, position=0
+            f"$expand nests deeper than {limits.max_expand_depth} levels",
+            option=option,
+            position=0,
         )
     navigations = {nav.name: nav for nav in entity_set.navigations}
     result: list[Expand] = []
@@ -261,7 +258,7 @@ def _expand(
             target = BY_NAME[navigation.target]
             prefix_text = f"{option}({navigation.name})/"
             try:
-                inner = _bind(target, nested, strict, limits, depth=depth + 1, prefix=prefix_text)
+                inner = _bind(target, nested, limits, depth=depth + 1, prefix=prefix_text)
             except ODataError as error:
                 raise _in_expand(error, option, prefix_text, offsets) from None
             result.append(Expand(navigation, inner))

@@ -1,14 +1,23 @@
-"""Rows → Graph JSON: $select projection, nested $expand results, @odata.context URLs.
+"""Rows → Graph JSON: $select projection, $expand (loaded here), @odata.context URLs.
 
-Last step of the read path; read.py hands it rows and the bound Query.
+Last step of the read path; read.py hands it a page's rows and the bound Query. Each expansion
+costs one extra query with ``IN (...)`` over the page's keys, never one per row.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+import orjson
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from alertgraph.odata import keyset, statements
+from alertgraph.odata.context import ReadContext
 from alertgraph.odata.query import Query
 from alertgraph.schema.endpoints import BY_NAME, EntitySet
+from alertgraph.store.database import PARENT, STORED_JSON, TABLES, TENANT
 
 
 def quote_key(key: str) -> str:
@@ -71,3 +80,110 @@ def project(entity: dict[str, Any], select: tuple[tuple[str, ...], ...] | None) 
         else:
             result[name] = value
     return result
+
+
+def stored_serves(ctx: ReadContext, query: Query) -> bool:
+    """Whether the stored JSON is the answer: whole entities, /beta, no evolvable enums."""
+    return (
+        ctx.raw
+        and ctx.version == "beta"
+        and not ctx.evolvable
+        and query.select is None
+        and not query.expand
+    )
+
+
+def stored_columns(table: Any) -> list[Any]:
+    """What a read answered from stored JSON selects: the JSON and the row's key."""
+    return [table.c[STORED_JSON], *table.primary_key.columns]
+
+
+def stored_entities(
+    ctx: ReadContext, conn: Connection, entity_set: EntitySet, rows: Sequence[Any]
+) -> list[Any]:
+    """Each row's stored JSON, spliced into the body as it is (an orjson.Fragment).
+
+    Rows written before the column existed have none: those are read again in one query and
+    shaped from their columns.
+    """
+    table = TABLES[entity_set.name]
+    key = [column.name for column in table.primary_key.columns]
+    missing = [row for row in rows if row[STORED_JSON] is None]
+    shaped: dict[tuple[Any, ...], dict[str, Any]] = {}
+    if missing:
+        statement = sa.select(table).where(
+            table.c[TENANT] == ctx.tenant, table.c["id"].in_({row["id"] for row in missing})
+        )
+        for full in conn.execute(statement).mappings():
+            shaped[tuple(full[name] for name in key)] = ctx.store.to_json(
+                entity_set, dict(full), evolvable=False
+            )
+    return [
+        orjson.Fragment(row[STORED_JSON])
+        if row[STORED_JSON] is not None
+        else shaped[tuple(row[name] for name in key)]
+        for row in rows
+    ]
+
+
+def shape_rows(
+    ctx: ReadContext,
+    conn: Connection,
+    entity_set: EntitySet,
+    query: Query,
+    rows: Sequence[Any],
+) -> list[dict[str, Any]]:
+    """The Graph JSON of each row, projected by $select, with its $expand results."""
+    store = ctx.store
+    entities = [
+        project(store.to_json(entity_set, row, evolvable=ctx.evolvable), query.select)
+        for row in rows
+    ]
+    for expand in query.expand:
+        navigation = expand.navigation
+        target = BY_NAME[navigation.target]
+        links = [row[navigation.local] for row in rows]
+        wanted = sorted({link for link in links if link is not None})
+        grouped: dict[Any, list[dict[str, Any]]] = {}
+        if wanted:
+            grouped = _load_expansion(ctx, conn, target, expand.query, navigation.remote, wanted)
+        for entity, link, row in zip(entities, links, rows, strict=True):
+            related = grouped.get(link, [])
+            if navigation.collection:
+                if navigation.remote == PARENT:
+                    entity[f"{navigation.name}@odata.context"] = context_url(
+                        ctx.service_root, target, expand.query, row["id"], entity=False
+                    )
+                if expand.query.count:
+                    entity[f"{navigation.name}@odata.count"] = len(related)
+                skip = expand.query.skip or 0
+                selected = related[skip:]
+                if expand.query.top is not None:
+                    selected = selected[: expand.query.top]
+                entity[navigation.name] = selected
+            else:
+                entity[navigation.name] = related[0] if related else None
+    return entities
+
+
+def _load_expansion(
+    ctx: ReadContext,
+    conn: Connection,
+    target: EntitySet,
+    query: Query,
+    remote: str,
+    wanted: list[Any],
+) -> dict[Any, list[dict[str, Any]]]:
+    table = TABLES[target.name]
+    renderer = statements.renderer(ctx, query, table)
+    conditions = [table.c[TENANT] == ctx.tenant, table.c[remote].in_(wanted)]
+    if query.filter is not None:
+        conditions.append(renderer.where(query.filter))
+    keys = keyset.sort_keys(query, renderer, table)
+    statement = sa.select(table).where(*conditions).order_by(*keyset.order_by(keys, renderer.pg))
+    rows = list(statements.execute(conn, statement).mappings())
+    shaped = shape_rows(ctx, conn, target, query, rows)
+    grouped: dict[Any, list[dict[str, Any]]] = {}
+    for row, entity in zip(rows, shaped, strict=True):
+        grouped.setdefault(row[remote], []).append(entity)
+    return grouped

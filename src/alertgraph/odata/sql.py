@@ -21,11 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.expression import FromClause
 
-from alertgraph.odata import casemap
 from alertgraph.odata import nodes as n
 from alertgraph.schema.edm import Model
 from alertgraph.schema.endpoints import BY_NAME
-from alertgraph.store import codec
+from alertgraph.store import casemap, codec
 from alertgraph.store.database import TENANT, TYPE
 
 TPD = codec.TICKS_PER_DAY
@@ -60,7 +59,7 @@ class Renderer:
         self.tenant = tenant
         self.elements: dict[int, Any] = {}  # lambda depth -> element column of json_each(...)
         self.element_types: dict[int, n.VType] = {}
-        #: Python functions this statement needs on SQLite (read.py registers them)
+        #: Python functions this statement calls on SQLite (store/sqlfunctions.py registers them)
         self.sqlite_functions: set[str] = set()
 
     # ---- predicates ---------------------------------------------------------------------------

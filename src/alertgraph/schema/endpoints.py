@@ -96,9 +96,8 @@ class EntitySet:
     documented_options: frozenset[str] = frozenset()
     documented_filterable: tuple[str, ...] | None = None
     max_top: int = 1000
+    #: rows per page without $top ($top is the page size, up to max_top)
     page_size: int = 100
-    #: True: $top caps the total (no nextLink past it); False: $top is the page size.
-    top_caps_total: bool = True
     #: the nextLink continues with $skip (PIM incidents) instead of a keyset $skiptoken
     skip_paging: bool = False
     default_order: tuple[tuple[str, bool], ...] = (("id", False),)  # (property, descending)
@@ -301,7 +300,6 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
         documented_options=frozenset({"$filter", "$select", "$expand", "$top"}),
         documented_filterable=("id",),
         page_size=100,
-        top_caps_total=False,
         skip_paging=True,
     ),
     EntitySet(

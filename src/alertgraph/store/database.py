@@ -5,8 +5,9 @@ properties become columns, complex and collection properties one JSON column eac
 PostgreSQL), and the properties of every derived type join the base type's table. System columns
 start with ``_``: ``_tenant`` leads every primary key and index (so PostgreSQL can be sharded by
 tenant), ``_parent`` holds the key of the containing entity for contained sets, ``_type`` the
-runtime type where the declared type has subtypes. Storage forms of values are described in
-:mod:`alertgraph.store.codec`.
+runtime type where the declared type has subtypes, ``_json`` the entity's Graph JSON as a read
+without $select/$expand sends it (kept current by every write, see :meth:`Store.stored_json`).
+Storage forms of values are described in :mod:`alertgraph.store.codec`.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
@@ -42,12 +45,15 @@ from sqlalchemy.types import TypeEngine
 from alertgraph.errors import did_you_mean
 from alertgraph.schema.edm import Model, Property, StructuredType, TypeRef, load_model
 from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet
+from alertgraph.store import sqlfunctions
 from alertgraph.store.codec import Codec, Converter, Problem, Reader, ValueProblem
 
-SCHEMA_VERSION = 1
+#: 2: the ``_json`` column (an older alertgraph would update rows without refreshing it)
+SCHEMA_VERSION = 2
 TENANT = "_tenant"
 PARENT = "_parent"
 TYPE = "_type"
+STORED_JSON = "_json"
 
 #: Text compares by code point on both engines: SQLite's default BINARY collation does; PostgreSQL
 #: needs the "C" collation, since OData string comparison is ordinal.
@@ -97,6 +103,7 @@ def build_tables(model: Model, metadata: MetaData) -> dict[str, Table]:
             kind = KEY_TEXT if name == "id" else column_type(model, prop.type)
             columns.append(Column(name, kind, nullable=name != "id"))
         key.append("id")
+        columns.append(Column(STORED_JSON, Text, nullable=True))
         table = Table(entity_set.table, metadata, *columns, PrimaryKeyConstraint(*key))
         for number, index_columns in enumerate(entity_set.indexes):
             expressions: list[Any] = [table.c[TENANT]]
@@ -188,6 +195,7 @@ def create_db_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
+            sqlfunctions.register(dbapi_connection)
 
         return engine
     return create_engine(
@@ -229,6 +237,7 @@ class Store:
         """Create missing tables and record the schema version (idempotent)."""
         self.metadata.create_all(self.engine, checkfirst=True)
         with self.engine.begin() as conn:
+            _add_stored_json(conn)
             current = conn.execute(
                 select(meta_table.c.value).where(meta_table.c.key == "schema_version")
             ).scalar()
@@ -240,6 +249,12 @@ class Store:
                 raise RuntimeError(
                     f"the database has schema version {current}, newer than this alertgraph "
                     f"({SCHEMA_VERSION}); upgrade alertgraph"
+                )
+            elif int(current) < SCHEMA_VERSION:
+                conn.execute(
+                    meta_table.update()
+                    .where(meta_table.c.key == "schema_version")
+                    .values(value=str(SCHEMA_VERSION))
                 )
 
     # ---- meta values ----------------------------------------------------------------------
@@ -359,7 +374,29 @@ class Store:
                 problems.append(Problem(problem.path, problem.message))
         if problems:
             raise RecordError(problems)
+        row[STORED_JSON] = self.stored_json(entity_set, row, stored=False)
         return row
+
+    def stored_json(
+        self, entity_set: EntitySet, row: Mapping[str, Any], *, stored: bool = True
+    ) -> str | None:
+        """The ``_json`` column of a row: its Graph JSON, serialized as a read sends it.
+
+        That is the /beta shape without the evolvable-enum preference, from the values as the
+        database gives them back: ``stored=False`` (a row about to be written) first applies what
+        PostgreSQL's JSONB does to JSON columns (object keys by length, then bytes; integral
+        floats beyond 1e16 read back as integers), so the text is the same either way. None
+        when the JSON cannot be serialized (reads then shape the row from its columns).
+        """
+        if not stored and self.dialect == "postgresql":
+            row = {
+                name: _as_jsonb(value) if isinstance(value, dict | list) else value
+                for name, value in row.items()
+            }
+        try:
+            return orjson.dumps(self.to_json(entity_set, row, evolvable=False)).decode()
+        except TypeError:  # e.g. an integer beyond 64 bits, as JSONB reads 1e20 back
+            return None
 
     def to_json(
         self, entity_set: EntitySet, row: Mapping[str, Any], *, evolvable: bool = True
@@ -388,6 +425,28 @@ class Store:
             plan = [(name, self.codec.column_reader(p.type, evolvable)) for name, p in properties]
             self._json_plans[key] = plan
         return plan
+
+
+def _as_jsonb(value: Any) -> Any:
+    """A JSON value as it reads back from a PostgreSQL JSONB column."""
+    if isinstance(value, dict):
+        ordered = sorted(value, key=lambda key: (len(key.encode()), key.encode()))
+        return {key: _as_jsonb(value[key]) for key in ordered}
+    if isinstance(value, list):
+        return [_as_jsonb(item) for item in value]
+    if isinstance(value, float) and value.is_integer() and abs(value) >= 1e16:
+        return int(value)
+    return value
+
+
+def _add_stored_json(conn: Connection) -> None:
+    """Add the ``_json`` column to entity tables created before it existed (rows keep NULL,
+    which reads shape from the columns)."""
+    inspector = inspect(conn)
+    for table in TABLES.values():
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        if STORED_JSON not in present:
+            conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{STORED_JSON}" TEXT'))
 
 
 def _join(where: str, key: str) -> str:

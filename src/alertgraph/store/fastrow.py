@@ -16,8 +16,9 @@ from datetime import date
 from typing import Any, Final
 
 from alertgraph.schema.edm import Model, StructuredType, TypeRef
+from alertgraph.schema.endpoints import EntitySet
 from alertgraph.store.codec import Codec, ValueProblem, parse_datetime
-from alertgraph.store.database import TYPE, Store
+from alertgraph.store.database import STORED_JSON, TYPE, Store
 
 FALLBACK: Final = object()
 
@@ -109,8 +110,10 @@ class FastRows:
 
     # --- conversion -------------------------------------------------------------------------
 
-    def row(self, struct: StructuredType, record: dict[str, Any]) -> dict[str, Any] | None:
-        """The row ``to_row`` would return for ``record``, or None: ask ``to_row``."""
+    def row(self, entity_set: EntitySet, record: dict[str, Any]) -> dict[str, Any] | None:
+        """The row ``to_row`` would return for ``record`` (its ``_json`` included), or None: ask
+        ``to_row``."""
+        struct = self.store.model.types[entity_set.type_name]
         actual = struct
         odata_type = record.get("@odata.type")
         if odata_type is not None:
@@ -128,7 +131,10 @@ class FastRows:
             row[TYPE] = actual.name
         plan = self._plan(actual, True)
         value = self._members(plan, record, row, actual, True)
-        return None if value is FALLBACK else row
+        if value is FALLBACK:
+            return None
+        row[STORED_JSON] = self.store.stored_json(entity_set, row, stored=False)
+        return row
 
     def _members(
         self,

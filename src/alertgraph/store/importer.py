@@ -453,7 +453,10 @@ def _start_worker(root: str, tenant: str, dialect: str) -> None:
     global _WORKER
     from sqlalchemy import create_engine
 
-    store = Store(create_engine("sqlite://"))
+    # an engine of the target's dialect that never connects: rows (their _json text included)
+    # must be built as that database will give them back
+    url = "postgresql+psycopg://" if dialect == "postgresql" else "sqlite://"
+    store = Store(create_engine(url))
     _WORKER = Validator(store, BY_NAME[root], tenant, MAX_LISTED, dialect=dialect)
 
 

@@ -200,8 +200,7 @@ class Validator:
             for nav in entity_set.navigations:
                 if nav.name in record:
                     nested.append((nav, record.pop(nav.name)))
-        struct = self.store.model.types[entity_set.type_name]
-        row = self.fast.row(struct, record) if type(record) is dict else None
+        row = self.fast.row(entity_set, record) if type(record) is dict else None
         if row is None:  # something the compiled plan leaves to to_row, or a problem
             try:
                 row = self.store.to_row(entity_set, record, where=path)

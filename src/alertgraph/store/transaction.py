@@ -21,7 +21,14 @@ from sqlalchemy.sql.elements import ColumnElement
 from alertgraph.errors import NotFound, entity_not_found
 from alertgraph.schema.endpoints import EntitySet
 from alertgraph.store.codec import format_datetime, now_ticks
-from alertgraph.store.database import PARENT, TENANT, Store, audit_table, meta_table
+from alertgraph.store.database import (
+    PARENT,
+    STORED_JSON,
+    TENANT,
+    Store,
+    audit_table,
+    meta_table,
+)
 
 T = TypeVar("T")
 
@@ -159,7 +166,16 @@ class Tx:
         if values:
             table = self.store.tables[es.name]
             where = self._where(es, str(before["id"]), before.get(PARENT))
-            self.conn.execute(update(table).where(*where).values(**values))
+            changed = (
+                self.conn.execute(
+                    update(table).where(*where).values(**values).returning(*table.columns)
+                )
+                .mappings()
+                .one()
+            )
+            # keep the row's serialized Graph JSON current, from the values as stored
+            stored = self.store.stored_json(es, dict(changed))
+            self.conn.execute(update(table).where(*where).values({STORED_JSON: stored}))
         if diff or extra:
             self.audit(es, str(before["id"]), action, diff, extra)
         return after

@@ -1,0 +1,56 @@
+"""SQL functions SQLite lacks, registered on every new SQLite connection (see database.py).
+
+The OData SQL compiler (odata/sql.py) calls them by name: regular expressions, Unicode simple case
+mapping (casemap.py, the table PostgreSQL applies with translate()) and a division guard.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from typing import Any
+
+from alertgraph.store import casemap
+
+#: the message SQLite gives when a registered function raises (only odata_nonzero does)
+RAISED = "user-defined function raised exception"
+
+
+@functools.lru_cache(maxsize=256)
+def _pattern(text: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(text)
+    except re.error:
+        return None
+
+
+def _regexp(pattern: str | None, value: str | None) -> bool | None:
+    if pattern is None or value is None:
+        return None
+    compiled = _pattern(pattern)
+    return None if compiled is None else compiled.search(value) is not None
+
+
+class DivisionByZero(ArithmeticError):
+    pass
+
+
+def _nonzero(value: Any) -> Any:
+    if value == 0:
+        raise DivisionByZero
+    return value
+
+
+FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
+    "odata_regexp": (2, _regexp),
+    "odata_lower": (1, casemap.lower),
+    "odata_upper": (1, casemap.upper),
+    "odata_nonzero": (1, _nonzero),
+}
+
+
+def register(dbapi_connection: Any) -> None:
+    """Make every function above callable on a sqlite3 connection."""
+    for name, (arity, function) in FUNCTIONS.items():
+        dbapi_connection.create_function(name, arity, function, deterministic=True)
