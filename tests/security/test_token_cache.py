@@ -9,9 +9,7 @@ import pytest
 
 from alertgraph.identity import auth, keys
 from alertgraph.settings import Settings
-from tests.api.conftest import TENANT_A, TENANT_B, app, client, mint, store
-
-__all__ = ["app", "client", "store"]
+from tests.api.conftest import TENANT_A, TENANT_B, mint
 
 ALERTS = "/beta/security/alerts_v2"
 
