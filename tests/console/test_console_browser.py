@@ -334,3 +334,44 @@ def test_keyboard_moves_through_filters_and_applies_them(demo: Demo, context: An
     assert badges
     assert set(badges) == {chosen}
     assert watch.problems == []
+
+
+def test_emulator_snapshot_restores_a_change_made_through_the_api(demo: Demo, context: Any) -> None:
+    page, watch = open_page(context)
+    sign_in_with_token(page, demo.server.base, demo.token)
+    page.get_by_role("link", name="Emulator", exact=True).click()
+    page.wait_for_url(re.compile(r".*/console/emulator$"))
+    # a Graph session sees the controls disabled until it gives an admin token
+    assert page.get_by_role("button", name="Save snapshot", exact=True).is_disabled()
+    page.get_by_label("Admin token", exact=True).fill(demo.server.token("--admin"))
+    page.get_by_role("button", name="Unlock controls", exact=True).click()
+    page.wait_for_url(re.compile(r".*done=unlocked$"))
+
+    alert = demo.api(f"{ALERTS}?$top=1&$filter=status eq 'new'")["value"][0]
+    page.get_by_label("Snapshot name", exact=True).fill("before-browser")
+    page.get_by_role("button", name="Save snapshot", exact=True).click()
+    page.wait_for_url(re.compile(r".*done=saved$"))
+    assert page.get_by_role("cell", name="before-browser", exact=True).is_visible()
+
+    changed = httpx.patch(
+        f"{demo.server.base}{ALERTS}/{alert['id']}",
+        json={"status": "resolved"},
+        headers={"Authorization": f"Bearer {demo.token}"},
+        timeout=10,
+    )
+    assert changed.status_code == 200, changed.text
+    assert demo.api(f"{ALERTS}/{alert['id']}")["status"] == "resolved"
+
+    page.get_by_role("button", name="Restore before-browser", exact=True).click()
+    page.wait_for_url(re.compile(r".*done=restored$"))
+    assert page.get_by_role("status").inner_text() == "Snapshot restored."
+    assert demo.api(f"{ALERTS}/{alert['id']}")["status"] == "new"
+
+    # the journal refreshes in place when asked to (the Refresh link works without it)
+    with page.expect_response(re.compile(r".*/console/emulator/journal$")) as reloaded:
+        page.get_by_label("Auto-refresh every 3 seconds").check()
+    assert reloaded.value.status == 200
+    page.get_by_label("Auto-refresh every 3 seconds").uncheck()
+    page.get_by_role("button", name="Delete before-browser", exact=True).click()
+    page.wait_for_url(re.compile(r".*done=deleted$"))
+    assert watch.problems == []

@@ -2,7 +2,8 @@
 
 The cookie holds a random session id, its expiry and an HMAC over both (the key lives in the meta
 table); the database keeps only the id's SHA-256 with the bearer token it stands for and the form
-(CSRF) secret. A sign-in code (``serve --demo``) is stored hashed too and works once.
+(CSRF) secret. A sign-in code (``serve --demo``) is stored hashed too and works once. An admin
+token given on the Emulator page is kept beside its session and ends with it.
 """
 
 from __future__ import annotations
@@ -42,16 +43,29 @@ codes_table = Table(
 )
 
 
+#: admin tokens a session was given on the Emulator page (views_emulator.py), by session
+admin_grants_table = Table(
+    "console_admin_grants",
+    METADATA,
+    Column("id_hash", String(64), primary_key=True),
+    Column("token", Text, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Session:
     token: str
     csrf: str
     expires_at: int
+    id_hash: str = ""
 
 
 def ensure_schema(store: Store) -> None:
     """Create the console tables in databases made before this module was loaded (idempotent)."""
-    METADATA.create_all(store.engine, tables=[sessions_table, codes_table], checkfirst=True)
+    METADATA.create_all(
+        store.engine, tables=[sessions_table, codes_table, admin_grants_table], checkfirst=True
+    )
 
 
 def _digest(secret: str) -> str:
@@ -118,17 +132,52 @@ def find_session(store: Store, key: bytes, cookie: str | None) -> Session | None
         ).first()
     if row is None or row.expires_at <= time.time():
         return None
-    return Session(token=row.token, csrf=row.csrf, expires_at=row.expires_at)
+    return Session(
+        token=row.token, csrf=row.csrf, expires_at=row.expires_at, id_hash=_digest(session_id)
+    )
 
 
 def close_session(store: Store, cookie: str | None) -> None:
     if cookie and cookie.count(".") == 2:
+        id_hash = _digest(cookie.split(".")[0])
         with store.engine.begin() as conn:
-            conn.execute(
-                delete(sessions_table).where(
-                    sessions_table.c.id_hash == _digest(cookie.split(".")[0])
-                )
+            conn.execute(delete(sessions_table).where(sessions_table.c.id_hash == id_hash))
+            conn.execute(delete(admin_grants_table).where(admin_grants_table.c.id_hash == id_hash))
+
+
+def grant_admin(store: Store, session: Session, token: str, token_expiry: int) -> None:
+    """Attach an (already verified) admin token to the session, until either expires."""
+    grants = admin_grants_table
+    now = int(time.time())
+    with store.engine.begin() as conn:
+        conn.execute(delete(grants).where(grants.c.expires_at < now))
+        conn.execute(delete(grants).where(grants.c.id_hash == session.id_hash))
+        conn.execute(
+            insert(grants).values(
+                id_hash=session.id_hash,
+                token=token,
+                expires_at=min(session.expires_at, token_expiry),
             )
+        )
+
+
+def admin_token(store: Store, session: Session) -> str | None:
+    """The admin token attached to the session, if any and not expired."""
+    grants = admin_grants_table
+    with store.engine.connect() as conn:
+        row = conn.execute(
+            select(grants.c.token, grants.c.expires_at).where(grants.c.id_hash == session.id_hash)
+        ).first()
+    if row is None or row.expires_at <= time.time():
+        return None
+    return str(row.token)
+
+
+def revoke_admin(store: Store, session: Session) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(
+            delete(admin_grants_table).where(admin_grants_table.c.id_hash == session.id_hash)
+        )
 
 
 def create_signin_code(store: Store, token: str) -> str:

@@ -4,7 +4,7 @@ every action audited); drives spec.py, snapshots.py and journal.py over HTTP."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +55,10 @@ class _Admin:
     tenant: str
     actor: str
     request_id: str
+    server_wide: bool = False
+
+
+Admin = _Admin
 
 
 Handler = Callable[[Request, _Admin], Awaitable[tuple[int, Any]]]
@@ -64,20 +68,7 @@ def admin_routes(store: Store, settings: Settings, emulator: Emulator) -> list[R
     authenticator = admin_authenticator(store, settings)
 
     def audit(admin: _Admin, action: str, subject: str, details: dict[str, Any]) -> None:
-        record = {
-            TENANT: admin.tenant,
-            "id": uuid.uuid4().hex,
-            "at": now_ticks(),
-            "request_id": admin.request_id,
-            "actor": admin.actor,
-            "app_id": ADMIN_CLIENT_ID,
-            "entity_set": AUDIT_SET,
-            "entity_id": subject,
-            "action": action,
-            "changes": details,
-        }
-        with store.engine.begin() as conn:
-            conn.execute(insert(audit_table).values(**record))
+        record_action(store, admin, action, subject, details)
 
     def route(path: str, methods: list[str], handler: Handler) -> Route:
         async def endpoint(request: Request) -> Response:
@@ -112,28 +103,16 @@ def admin_routes(store: Store, settings: Settings, emulator: Emulator) -> list[R
 
     async def patch_controls(request: Request, admin: _Admin) -> tuple[int, Any]:
         body = await _json_object(request)
-        unknown = sorted(set(body) - {"throttle", "faults"})
-        if unknown:
-            raise BadRequest(
-                f"Unknown control '{unknown[0]}'; the controls are 'throttle' and 'faults'."
-            )
-        stored: dict[str, Any] = {}
         try:
-            if "throttle" in body:
-                stored["throttle"] = str(parse_throttle(str(body["throttle"])))
-            if "faults" in body:
-                faults = body["faults"]
-                if faults is not None and not isinstance(faults, dict):
-                    raise ValueError("faults must be an object (or null for no faults)")
-                stored["faults"] = fault_spec(faults).as_json() if faults is not None else None
+            stored = checked_controls(body)
         except ValueError as exc:
             raise BadRequest(str(exc)) from None
-        await run_in_threadpool(_store_controls, store, admin.tenant, stored)
+        await run_in_threadpool(store_controls, store, admin.tenant, stored)
         await run_in_threadpool(audit, admin, "controls.update", "controls", stored)
         return await get_controls(request, admin)
 
     async def delete_controls(request: Request, admin: _Admin) -> tuple[int, Any]:
-        await run_in_threadpool(_store_controls, store, admin.tenant, None)
+        await run_in_threadpool(store_controls, store, admin.tenant, None)
         await run_in_threadpool(audit, admin, "controls.clear", "controls", {})
         return 204, None
 
@@ -192,15 +171,50 @@ def admin_routes(store: Store, settings: Settings, emulator: Emulator) -> list[R
     ]
 
 
-def _authenticate(authenticator: Authenticator, request: Request, request_id: str) -> _Admin:
-    credentials = request.headers.getlist("authorization")
-    if len(credentials) != 1:
-        raise Unauthorized(
-            "The admin API needs one Authorization header with an admin token "
-            "(alertgraph token --admin)."
+def record_action(
+    store: Store, admin: _Admin, action: str, subject: str, details: dict[str, Any]
+) -> None:
+    """Write one admin action to the audit log (the admin API's and the console's)."""
+    record = {
+        TENANT: admin.tenant,
+        "id": uuid.uuid4().hex,
+        "at": now_ticks(),
+        "request_id": admin.request_id,
+        "actor": admin.actor,
+        "app_id": ADMIN_CLIENT_ID,
+        "entity_set": AUDIT_SET,
+        "entity_id": subject,
+        "action": action,
+        "changes": details,
+    }
+    with store.engine.begin() as conn:
+        conn.execute(insert(audit_table).values(**record))
+
+
+def checked_controls(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The controls to store for ``{"throttle": ..., "faults": ...}``; ValueError names the
+    mistake and what is allowed."""
+    unknown = sorted(set(body) - {"throttle", "faults"})
+    if unknown:
+        raise ValueError(
+            f"Unknown control '{unknown[0]}'; the controls are 'throttle' and 'faults'."
         )
+    stored: dict[str, Any] = {}
+    if "throttle" in body:
+        stored["throttle"] = str(parse_throttle(str(body["throttle"])))
+    if "faults" in body:
+        faults = body["faults"]
+        if faults is not None and not isinstance(faults, dict):
+            raise ValueError("faults must be an object (or null for no faults)")
+        stored["faults"] = fault_spec(faults).as_json() if faults is not None else None
+    return stored
+
+
+def admin_of_token(authenticator: Authenticator, token: str, request_id: str) -> _Admin:
+    """The admin an admin token stands for, acting on its own tenant; Unauthorized for any other
+    token (a Graph token included), Forbidden without an admin role."""
     try:
-        claims = authenticator.verify(credentials[0].partition(" ")[2].strip())
+        claims = authenticator.verify(token)
     except Unauthorized as exc:
         raise Unauthorized(
             f"{exc.message} The admin API takes only admin tokens (alertgraph token --admin), "
@@ -213,9 +227,21 @@ def _authenticate(authenticator: Authenticator, request: Request, request_id: st
     admin.tenant = str(claims["tid"])
     admin.actor = f"admin:{claims.get('oid', '')}"
     admin.request_id = request_id
+    admin.server_wide = SERVER_ADMIN in roles
+    return admin
+
+
+def _authenticate(authenticator: Authenticator, request: Request, request_id: str) -> _Admin:
+    credentials = request.headers.getlist("authorization")
+    if len(credentials) != 1:
+        raise Unauthorized(
+            "The admin API needs one Authorization header with an admin token "
+            "(alertgraph token --admin)."
+        )
+    admin = admin_of_token(authenticator, credentials[0].partition(" ")[2].strip(), request_id)
     named = request.query_params.get("tenant")
     if named is not None and named != admin.tenant:
-        if SERVER_ADMIN not in roles:
+        if not admin.server_wide:
             raise Forbidden(
                 f"This admin token is scoped to tenant {admin.tenant}; only a server-wide admin "
                 "token (alertgraph token --admin --server-wide) may name another tenant."
@@ -261,7 +287,7 @@ async def _snapshot_call(function: Callable[..., Any], *args: Any) -> Any:
         raise BadRequest(str(exc)) from None
 
 
-def _store_controls(store: Store, tenant: str, stored: dict[str, Any] | None) -> None:
+def store_controls(store: Store, tenant: str, stored: dict[str, Any] | None) -> None:
     """Merge ``stored`` into the tenant's controls (None clears them); new faults restart the
     tenant's request numbering, so a seed replays from the request after the change."""
     table = controls_table

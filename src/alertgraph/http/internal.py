@@ -83,6 +83,10 @@ def dispatcher(store: Store, settings: Settings) -> Dispatch:
         headers = {**reply.headers, "request-id": request_id, "OData-Version": "4.0"}
         if reply.body is not None and reply.status != 204:
             headers["Content-Type"] = MEDIA_TYPES.get(reply.kind, MEDIA_TYPES["json"])
-        return Outcome(reply.status, headers, reply.body)
+        body = reply.body
+        if reply.kind == "json" and isinstance(body, dict | list | orjson.Fragment):
+            # reads may splice stored JSON in as orjson.Fragment; the console needs plain values
+            body = orjson.loads(orjson.dumps(body))
+        return Outcome(reply.status, headers, body)
 
     return dispatch

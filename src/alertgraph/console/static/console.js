@@ -41,3 +41,26 @@ document.addEventListener("DOMContentLoaded", () => {
     window.addEventListener("beforeunload", (event) => { if (dirty) event.preventDefault(); });
   }
 });
+// The Emulator page's request journal: reloads itself while "Auto-refresh" is ticked (the
+// Refresh link does the same without JavaScript).
+document.addEventListener("DOMContentLoaded", () => {
+  const section = document.getElementById("journal");
+  const box = document.getElementById("journal-auto");
+  if (!section || !box || !section.dataset.src) return;
+  box.closest("label").hidden = false;
+  let timer = null;
+  const load = () => {
+    fetch(section.dataset.src, { credentials: "same-origin" })
+      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+      .then((text) => {
+        const fresh = new DOMParser().parseFromString(text, "text/html").getElementById("journal-body");
+        const shown = document.getElementById("journal-body");
+        if (fresh && shown) shown.replaceWith(document.importNode(fresh, true));
+      })
+      .catch(() => { /* the Refresh link stays */ });
+  };
+  box.addEventListener("change", () => {
+    if (timer) clearInterval(timer);
+    timer = box.checked ? setInterval(load, 3000) : null;
+  });
+});
