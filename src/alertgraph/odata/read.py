@@ -113,7 +113,7 @@ def count_collection(
     table = TABLES[entity_set.name]
     renderer = statements.renderer(ctx, query, table)
     conditions = _conditions(ctx, query, table, renderer, parent_key, link)
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
         return _count(conn, table, conditions)
 
@@ -134,7 +134,7 @@ def get_entity(
     table = TABLES[entity_set.name]
     context = context_url(ctx.service_root, entity_set, query, parent_key, entity=True)
     stored = stored_serves(ctx, query)
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
         conditions = [table.c[TENANT] == ctx.tenant, table.c["id"] == key]
         if parent_key is not None and PARENT in table.c:
@@ -210,7 +210,7 @@ def list_collection(
             f"#{collection_path(entity_set, parent_key)}", f"#{context_path}", 1
         )
     body: dict[str, Any] = {"@odata.context": context}
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
         if query.count:
             body["@odata.count"] = _count(conn, table, conditions)
@@ -275,7 +275,7 @@ def follow(
     where = [source.c[TENANT] == ctx.tenant, source.c["id"] == key]
     if parent_key is not None:
         where.append(source.c[PARENT] == parent_key)
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.reading() as conn:
         found = conn.execute(sa.select(source.c[navigation.local]).where(*where)).first()
     if found is None:
         raise NotFound(f"No {entity_set.path} item has the id '{key}'.")
@@ -295,7 +295,7 @@ def get_linked(
     where = [table.c[TENANT] == ctx.tenant, table.c[link[0]] == link[1]]
     if key is not None:
         where.append(table.c["id"] == key)
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.reading() as conn:
         found = conn.execute(sa.select(table.c["id"]).where(*where)).scalar()
     if found is None:
         return None
