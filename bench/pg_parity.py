@@ -73,7 +73,9 @@ class Counter:
 
     def _control(self, name: str) -> Callable[..., None]:
         def record(conn: Any, *_args: Any) -> None:
-            if name != "PRE-PING" and conn.connection.dbapi_connection.autocommit:
+            if name != "PRE-PING" and getattr(
+                conn.connection.dbapi_connection, "autocommit", False
+            ):
                 return  # SQLAlchemy's logical transaction; nothing goes to the server
             self.count += 1
             self.statements.append(name)
