@@ -95,3 +95,22 @@ def test_patch_of_an_alert_whose_incident_has_no_row(db_url: str) -> None:
             assert again["resolvedDateTime"] == answer.json()["resolvedDateTime"]
             none = client.get("/v1.0/security/incidents/404", headers=headers)
             assert none.status_code == 404
+
+
+def test_count_rides_with_the_page_and_holds_past_its_end(db_url: str) -> None:
+    """On PostgreSQL the count comes with the page's rows; an empty page still counts them all."""
+    with built_app(Settings(database_url=db_url)) as app:
+        records = [alert(f"h{i}", severity="high") for i in range(3)]
+        records += [alert(f"l{i}", severity="low") for i in range(2)]
+        insert(app.state.store, "alerts_v2", records)
+        headers = {"Authorization": f"Bearer {mint(app)}"}
+        base = "/v1.0/security/alerts_v2?$count=true&$filter=severity eq 'high'"
+        with app_client(app) as client:
+            page = client.get(base + "&$top=2&$orderby=id", headers=headers).json()
+            assert page["@odata.count"] == 3
+            assert [item["id"] for item in page["value"]] == ["h0", "h1"]
+            assert list(page)[:2] == ["@odata.context", "@odata.count"]
+            past = client.get(base + "&$skip=10", headers=headers).json()
+            assert (past["@odata.count"], past["value"]) == (3, [])
+            none = client.get(base.replace("high", "informational"), headers=headers).json()
+            assert (none["@odata.count"], none["value"]) == (0, [])

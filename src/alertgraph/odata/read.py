@@ -90,6 +90,12 @@ def _check_parent(
         raise entity_not_found(parent.path, parent_key)
 
 
+def _count_of(table: Any, conditions: list[ColumnElement[bool]]) -> Any:
+    """The count as a subquery of its own (not correlated with the page's select of ``table``)."""
+    counted = sa.select(sa.func.count()).select_from(table).where(*conditions)
+    return counted.correlate(None).scalar_subquery()
+
+
 def _count(conn: Connection, table: Any, conditions: list[ColumnElement[bool]]) -> int:
     statement = sa.select(sa.func.count()).select_from(table).where(*conditions)
     return int(statements.execute(conn, statement).scalar_one())
@@ -212,16 +218,25 @@ def list_collection(
     body: dict[str, Any] = {"@odata.context": context}
     with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
-        if query.count:
+        # PostgreSQL: the count rides along with the page's first statement (one round trip; an
+        # uncorrelated subquery is evaluated once); counted apart when that returns no row
+        count_along = query.count and page_size > 0 and renderer.pg
+        if query.count and not count_along:
             body["@odata.count"] = _count(conn, table, conditions)
         rows: list[Any] = []
-        for segment in segments if page_size > 0 else []:
+        for number, segment in enumerate(segments if page_size > 0 else []):
             wanted = page_size + 1 - len(rows)
             if wanted <= 0:
                 break
             statement = select if segment is None else select.where(segment)
+            if count_along and number == 0:
+                statement = statement.add_columns(_count_of(table, conditions).label("_count"))
             statement = statement.order_by(*order).limit(wanted)
             rows.extend(statements.execute(conn, statement).mappings())
+        if count_along:
+            body["@odata.count"] = (
+                int(rows[0]["_count"]) if rows else _count(conn, table, conditions)
+            )
         more = len(rows) > page_size
         rows = rows[:page_size]
         if stored:
