@@ -79,7 +79,7 @@ class Emulator:
         if not self.admin:
             return Controls(self.throttle, self.faults)
         table = controls_table
-        with self.store.engine.connect() as conn:
+        with self.store.reading() as conn:
             stored = conn.execute(
                 select(table.c.settings).where(table.c[TENANT] == tenant)
             ).scalar()

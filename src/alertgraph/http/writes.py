@@ -109,7 +109,7 @@ def patch_entity(call: Call) -> Reply:
 def _runtime_type(call: Call, es: EntitySet, key: str) -> str:
     """The stored (derived) type of an entity; 404 when the tenant has no such entity."""
     table = call.store.tables[es.name]
-    with call.store.engine.connect() as conn:
+    with call.store.reading() as conn:
         found = conn.execute(
             select(table.c[TYPE]).where(table.c[TENANT] == call.tenant, table.c.id == key)
         ).scalar()

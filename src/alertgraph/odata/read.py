@@ -90,6 +90,12 @@ def _check_parent(
         raise entity_not_found(parent.path, parent_key)
 
 
+def _count_of(table: Any, conditions: list[ColumnElement[bool]]) -> Any:
+    """The count as a subquery of its own (not correlated with the page's select of ``table``)."""
+    counted = sa.select(sa.func.count()).select_from(table).where(*conditions)
+    return counted.correlate(None).scalar_subquery()
+
+
 def _count(conn: Connection, table: Any, conditions: list[ColumnElement[bool]]) -> int:
     statement = sa.select(sa.func.count()).select_from(table).where(*conditions)
     return int(statements.execute(conn, statement).scalar_one())
@@ -113,7 +119,7 @@ def count_collection(
     table = TABLES[entity_set.name]
     renderer = statements.renderer(ctx, query, table)
     conditions = _conditions(ctx, query, table, renderer, parent_key, link)
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
         return _count(conn, table, conditions)
 
@@ -134,7 +140,7 @@ def get_entity(
     table = TABLES[entity_set.name]
     context = context_url(ctx.service_root, entity_set, query, parent_key, entity=True)
     stored = stored_serves(ctx, query)
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
         conditions = [table.c[TENANT] == ctx.tenant, table.c["id"] == key]
         if parent_key is not None and PARENT in table.c:
@@ -210,18 +216,27 @@ def list_collection(
             f"#{collection_path(entity_set, parent_key)}", f"#{context_path}", 1
         )
     body: dict[str, Any] = {"@odata.context": context}
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
-        if query.count:
+        # PostgreSQL: the count rides along with the page's first statement (one round trip; an
+        # uncorrelated subquery is evaluated once); counted apart when that returns no row
+        count_along = query.count and page_size > 0 and renderer.pg
+        if query.count and not count_along:
             body["@odata.count"] = _count(conn, table, conditions)
         rows: list[Any] = []
-        for segment in segments if page_size > 0 else []:
+        for number, segment in enumerate(segments if page_size > 0 else []):
             wanted = page_size + 1 - len(rows)
             if wanted <= 0:
                 break
             statement = select if segment is None else select.where(segment)
+            if count_along and number == 0:
+                statement = statement.add_columns(_count_of(table, conditions).label("_count"))
             statement = statement.order_by(*order).limit(wanted)
             rows.extend(statements.execute(conn, statement).mappings())
+        if count_along:
+            body["@odata.count"] = (
+                int(rows[0]["_count"]) if rows else _count(conn, table, conditions)
+            )
         more = len(rows) > page_size
         rows = rows[:page_size]
         if stored:
@@ -275,7 +290,7 @@ def follow(
     where = [source.c[TENANT] == ctx.tenant, source.c["id"] == key]
     if parent_key is not None:
         where.append(source.c[PARENT] == parent_key)
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.reading() as conn:
         found = conn.execute(sa.select(source.c[navigation.local]).where(*where)).first()
     if found is None:
         raise NotFound(f"No {entity_set.path} item has the id '{key}'.")
@@ -295,7 +310,7 @@ def get_linked(
     where = [table.c[TENANT] == ctx.tenant, table.c[link[0]] == link[1]]
     if key is not None:
         where.append(table.c["id"] == key)
-    with ctx.store.engine.connect() as conn:
+    with ctx.store.reading() as conn:
         found = conn.execute(sa.select(table.c["id"]).where(*where)).scalar()
     if found is None:
         return None

@@ -11,8 +11,11 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from sqlalchemy import select
+
 from alertgraph.errors import BadRequest
 from alertgraph.schema.endpoints import EntitySet, entity_set
+from alertgraph.store.database import TENANT
 from alertgraph.store.transaction import Replan, Tx, not_found
 
 ALERTS = entity_set("alerts_v2")
@@ -39,28 +42,41 @@ def alert_status_changes(before: Mapping[str, Any], status: str, now: str) -> di
     return changes
 
 
-def lock_alert_with_incident(tx: Tx, key: str) -> dict[str, Any]:
-    """Lock an alert and then (in lock order: incident first) the incident holding it."""
-    peek = tx.require(ALERTS, key, lock=False)
-    incident_id = peek.get("incidentId")
-    if incident_id:
-        tx.get(INCIDENTS, incident_id)
+def lock_alert_with_incident(tx: Tx, key: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Lock an alert and then (in lock order: incident first) the incident holding it.
+
+    Two statements: the incident found through the alert's current incidentId, locked; then the
+    alert, locked, which must still name that incident (else it moved meanwhile: start over).
+    """
+    alerts = tx.store.tables[ALERTS.name]
+    holder = (
+        select(alerts.c.incidentId)
+        .where(alerts.c[TENANT] == tx.actor.tenant, alerts.c.id == key)
+        .scalar_subquery()
+    )
+    found = tx.rows(INCIDENTS, tx.store.tables[INCIDENTS.name].c.id == holder)
+    incident = found[0] if found else None
     alert = tx.require(ALERTS, key)
-    if alert.get("incidentId") != incident_id:
+    incident_id = alert.get("incidentId")
+    if incident is not None and incident.get("id") != incident_id:
         raise Replan()  # moved to another incident meanwhile
-    return alert
+    # none locked but an incidentId: an incident with no row (alerts imported without their
+    # incidents), or the alert moved into an existing incident meanwhile
+    if incident is None and incident_id and tx.get(INCIDENTS, incident_id, lock=False):
+        raise Replan()
+    return alert, incident
 
 
 def update_alert(tx: Tx, key: str, changes: Mapping[str, Any]) -> dict[str, Any]:
     """PATCH an alert: stamps lastUpdateDateTime, resolvedDateTime; re-aligns its incident."""
-    alert = lock_alert_with_incident(tx, key)
+    alert, incident = lock_alert_with_incident(tx, key)
     planned = dict(changes)
     if "status" in planned:
         planned.update(alert_status_changes(alert, planned["status"], tx.now))
     planned["lastUpdateDateTime"] = tx.now
     after = tx.update(ALERTS, alert, planned, action="update")
-    if alert.get("incidentId"):
-        align_incidents(tx, [alert["incidentId"]])
+    if incident is not None:  # none: the alert has no incident, or one that does not exist
+        align_incidents(tx, [incident["id"]], locked=[incident])
     return after
 
 
@@ -96,15 +112,19 @@ def alerts_of(tx: Tx, incident_id: str, *, lock: bool = True) -> list[dict[str, 
     return tx.rows(ALERTS, table.c.incidentId == incident_id, lock=lock)
 
 
-def align_incidents(tx: Tx, incident_ids: Iterable[str]) -> None:
+def align_incidents(
+    tx: Tx, incident_ids: Iterable[str], *, locked: Iterable[Mapping[str, Any]] = ()
+) -> None:
     """Bring incidents in line with their alerts (caller holds the incidents' locks).
 
     Severity is the highest of the alerts'; an incident whose alerts are all resolved is resolved,
     a resolved incident with an open alert is active again; lastUpdateDateTime is now. Merged-away
     (redirected) incidents and incidents without alerts keep their values apart from the time.
+    ``locked`` are incidents the caller locked and has not changed since (not read again).
     """
+    held = {str(incident["id"]): dict(incident) for incident in locked}
     for incident_id in sorted(set(incident_ids)):
-        incident = tx.get(INCIDENTS, incident_id)
+        incident = held.get(incident_id) or tx.get(INCIDENTS, incident_id)
         if incident is None or incident.get("status") == "redirected":
             continue
         alerts = alerts_of(tx, incident_id, lock=False)

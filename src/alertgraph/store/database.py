@@ -13,7 +13,9 @@ Storage forms of values are described in :mod:`alertgraph.store.codec`.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import orjson
@@ -40,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.types import TypeEngine
 
 from alertgraph.errors import did_you_mean
@@ -198,14 +201,48 @@ def create_db_engine(url: str) -> Engine:
             sqlfunctions.register(dbapi_connection)
 
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         json_serializer=_json_dumps,
         json_deserializer=orjson.loads,
         pool_size=10,
         max_overflow=20,
-        pool_pre_ping=True,
+        pool_recycle=POOL_RECYCLE_SECONDS,
     )
+    _check_after_idle(engine)
+    return engine
+
+
+#: A pooled PostgreSQL connection older than this is replaced at checkout (server or proxy
+#: timeouts, failovers); one idle longer than IDLE_CHECK_SECONDS is pinged before use.
+POOL_RECYCLE_SECONDS = 1800
+IDLE_CHECK_SECONDS = 10.0
+
+
+def _check_after_idle(engine: Engine) -> None:
+    """Ping a pooled connection at checkout only when it sat idle; a busy pool pays nothing.
+
+    ``pool_pre_ping`` costs a round trip on every checkout, i.e. every request. A connection in
+    steady use was alive a moment ago; one that has been idle may have been dropped by the server
+    or a proxy, so it is pinged, and a failed ping makes the pool open a fresh one. A connection
+    that dies while in use raises a disconnect error, on which SQLAlchemy discards the pool's
+    connections; the next request gets new ones.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None:
+            record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < IDLE_CHECK_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(f"pooled connection failed its idle check: {exc}") from exc
 
 
 class Store:
@@ -228,6 +265,18 @@ class Store:
         if create:
             store.create_schema()
         return store
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A pooled connection for statements that only read.
+
+        On PostgreSQL it runs in autocommit: each statement sees its own snapshot, as it does in
+        a READ COMMITTED transaction, without the BEGIN and ROLLBACK round trips around it.
+        """
+        with self.engine.connect() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
 
     @property
     def dialect(self) -> str:

@@ -10,10 +10,10 @@ from __future__ import annotations
 import uuid
 import weakref
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, delete, event, func, insert, select, update
+from sqlalchemy import BigInteger, Engine, Text, cast, delete, event, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
@@ -59,6 +59,9 @@ class Tx:
     conn: Connection
     actor: Actor
     now_ticks: int
+    #: rows this transaction read or wrote, as stored, by (set, id): an update computes the
+    #: row's new stored JSON from them instead of reading the row back
+    _stored: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     @property
     def now(self) -> str:
@@ -100,8 +103,11 @@ class Tx:
         query = select(table).where(*where, *conditions).order_by(table.c.id)
         if lock and self.conn.dialect.name == "postgresql":
             query = query.with_for_update()
-        found = self.conn.execute(query).mappings().all()
-        return [self.to_json(es, dict(row)) for row in found]
+        found = [dict(row) for row in self.conn.execute(query).mappings()]
+        if lock or self.conn.dialect.name == "sqlite":  # no other writer can change these rows
+            for row in found:
+                self._stored[(es.name, str(row["id"]))] = row
+        return [self.to_json(es, row) for row in found]
 
     def serialize(self, topic: str) -> None:
         """Hold the tenant's lock on ``topic`` until commit (SQLite: its write lock already does).
@@ -166,19 +172,35 @@ class Tx:
         if values:
             table = self.store.tables[es.name]
             where = self._where(es, str(before["id"]), before.get(PARENT))
-            changed = (
-                self.conn.execute(
-                    update(table).where(*where).values(**values).returning(*table.columns)
-                )
-                .mappings()
-                .one()
-            )
-            # keep the row's serialized Graph JSON current, from the values as stored
-            stored = self.store.stored_json(es, dict(changed))
-            self.conn.execute(update(table).where(*where).values({STORED_JSON: stored}))
+            known = self._stored.get((es.name, str(before["id"])))
+            if known is not None:
+                # the row as it will be stored: its stored JSON goes into the same UPDATE
+                row = {**known, **values}
+                values[STORED_JSON] = self.store.stored_json(es, row, stored=False)
+                self.conn.execute(update(table).where(*where).values(**values))
+                row[STORED_JSON] = values[STORED_JSON]
+                self._stored[(es.name, str(before["id"]))] = row
+            else:
+                self._update_reading_back(es, where, values)
         if diff or extra:
             self.audit(es, str(before["id"]), action, diff, extra)
         return after
+
+    def _update_reading_back(
+        self, es: EntitySet, where: list[ColumnElement[bool]], values: Mapping[str, Any]
+    ) -> None:
+        """UPDATE a row this transaction has not read, then its stored JSON from the result."""
+        table = self.store.tables[es.name]
+        changed = (
+            self.conn.execute(
+                update(table).where(*where).values(**values).returning(*table.columns)
+            )
+            .mappings()
+            .one()
+        )
+        # keep the row's serialized Graph JSON current, from the values as stored
+        stored = self.store.stored_json(es, dict(changed))
+        self.conn.execute(update(table).where(*where).values({STORED_JSON: stored}))
 
     def insert(
         self,
@@ -255,15 +277,21 @@ def tick(conn: Connection, tenant: str) -> int:
     lastUpdateDateTime safe (docs/motion.md). SQLite already serializes writers.
     """
     key = clock_key(tenant)
+    now = now_ticks()
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(meta_table).values(key=key, value="0").on_conflict_do_nothing())
-    query = select(meta_table.c.value).where(meta_table.c.key == key)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    last = int(conn.execute(query).scalar_one())
-    instant = max(now_ticks(), last + 1)
-    conn.execute(update(meta_table).where(meta_table.c.key == key).values(value=str(instant)))
-    return instant
+    highest = func.greatest if conn.dialect.name == "postgresql" else func.max
+    last = cast(meta_table.c.value, BigInteger)
+    # one statement: create the row or move it past its last instant, locking it either way
+    statement = (
+        dialect.insert(meta_table)
+        .values(key=key, value=str(now))
+        .on_conflict_do_update(
+            index_elements=[meta_table.c.key],
+            set_={"value": cast(highest(last + 1, now), Text)},
+        )
+        .returning(meta_table.c.value)
+    )
+    return int(conn.execute(statement).scalar_one())
 
 
 def run_write(store: Store, actor: Actor, work: Callable[[Tx], T]) -> T:
