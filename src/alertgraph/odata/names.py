@@ -20,6 +20,8 @@ NUMERIC_EDM = dict.fromkeys(INTEGER_TYPES, n.INT) | {
 
 def lookup(name: str, choices: Iterable[str]) -> str | None:
     """Case-insensitive name lookup where an exact-case match wins (Graph's behaviour)."""
+    if isinstance(choices, dict) and name in choices:
+        return name  # the common case, without copying the names
     names = list(choices)
     if name in names:
         return name

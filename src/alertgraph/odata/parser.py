@@ -173,29 +173,78 @@ def _combined(patterns: list[tuple[str, re.Pattern[str]]]) -> re.Pattern[str]:
 _TOKEN_RE = _combined(_TOKEN_RES)
 
 
-@dataclass(frozen=True, slots=True)
+def _first_chars() -> dict[str, re.Pattern[str]]:
+    """Per first character, the alternation of only the token patterns that can start with it
+    (same priority order, so the same token wins): most tokens try one or two branches instead
+    of twelve. Characters not listed (non-ASCII digits, for one) use the full pattern."""
+    starts = {
+        "ws": " \t",
+        "datetime": "-0123456789",
+        "guid": "0123456789abcdefABCDEF",
+        "date": "-0123456789",
+        "time": "0123456789",
+        "number": "+0123456789",
+        "string": "'",
+        "typed": "_" + "".join(map(chr, range(65, 91))) + "".join(map(chr, range(97, 123))),
+        "name": "$_" + "".join(map(chr, range(65, 91))) + "".join(map(chr, range(97, 123))),
+        "punct": "(),:/-*[]",
+        "jstring": '"',
+        "alias": "@",
+    }
+    chars = {char for text in starts.values() for char in text}
+    table: dict[str, re.Pattern[str]] = {}
+    for char in chars:
+        table[char] = _combined([(kind, regex) for kind, regex in _TOKEN_RES if char in starts[kind]])
+    return table
+
+
+_BY_FIRST_CHAR = _first_chars()
+
+
 class Token:
-    kind: str
-    text: str
-    pos: int
+    """One token; a plain class with slots (tokens are made for every request, uncached)."""
+
+    __slots__ = ("kind", "text", "pos")
+
+    def __init__(self, kind: str, text: str, pos: int) -> None:
+        self.kind = kind
+        self.text = text
+        self.pos = pos
+
+    def __repr__(self) -> str:
+        return f"Token(kind={self.kind!r}, text={self.text!r}, pos={self.pos!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Token):
+            return NotImplemented
+        return (self.kind, self.text, self.pos) == (other.kind, other.text, other.pos)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.text, self.pos))
 
 
 def tokenize(text: str, option: str) -> list[Token]:
     """Split ``text`` into tokens; whitespace is dropped but remembered by position."""
     tokens: list[Token] = []
+    append = tokens.append
     pos = 0
     length = len(text)
-    match_at = _TOKEN_RE.match
+    by_first = _BY_FIRST_CHAR.get
+    full = _TOKEN_RE
     while pos < length:
-        match = match_at(text, pos)
+        char = text[pos]
+        if char == " ":
+            pos += 1
+            continue
+        match = by_first(char, full).match(text, pos)
         if match is not None:
             kind = match.lastgroup
             assert kind is not None
+            end = match.end()
             if kind != "ws":
-                tokens.append(Token(kind, match.group(0), pos))
-            pos = match.end()
+                append(Token(kind, text[pos:end], pos))
+            pos = end
         else:
-            char = text[pos]
             if char == "'":
                 raise ODataError(
                     "unterminated string literal; close it with ' and write a quote inside as ''",

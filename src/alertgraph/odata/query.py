@@ -7,6 +7,7 @@ are checked here.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -92,7 +93,7 @@ def _bind(
     prefix: str = "",
 ) -> Query:
     model = load_model()
-    limits = limits.for_set(entity_set)
+    limits = _for_set(limits, entity_set.max_top, entity_set.page_size)
     binder = Binder(model, entity_set, prefix + "$filter", strict=limits.strict_graph)
     bound_filter: n.Pred | None = None
     aliases = {k: v for k, v in values.items() if k.startswith("@")}
@@ -135,6 +136,14 @@ def _bind(
         skip,
         count,
     )
+
+
+@functools.lru_cache(maxsize=64)
+def _for_set(limits: QueryLimits, max_top: int, page_size: int) -> QueryLimits:
+    """``QueryLimits.for_set`` remembered: it copies the limits for most sets, on every request."""
+    if (limits.max_top, limits.page_size) == (max_top, page_size):
+        return limits
+    return dataclasses.replace(limits, max_top=max_top, page_size=page_size)
 
 
 def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, ...], ...] | None:
