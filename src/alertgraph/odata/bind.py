@@ -24,6 +24,34 @@ BOOL_T = n.VType(n.BOOLEAN)
 #: JSON strings in an ``in [...]`` array read as these literals when compared with such values
 _JSON_STRING_AS: dict[str, p.LiteralKind] = {n.DATETIME: "datetime", n.DATE: "date", n.TIME: "time"}
 INT_T = n.VType(n.INT)
+_COMPARISONS = frozenset(p.COMPARISONS)
+
+
+class _Memo:
+    """What binding derives from the model alone, remembered per model (it is built once per
+    process and never changed): the type of each property and the column a name resolves to."""
+
+    __slots__ = ("model", "vtypes", "columns", "members")
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+        self.vtypes: dict[tuple[TypeRef, bool, bool], n.VType] = {}
+        #: (structured type, name as written) -> (property name, its scope-0 column)
+        self.columns: dict[tuple[str, str], tuple[str, n.Prop]] = {}
+        #: (enum, member as written, json) -> the bound member
+        self.members: dict[tuple[str, str, bool], n.Lit] = {}
+
+
+_MEMOS: dict[int, _Memo] = {}
+#: entries per memo table (what clients may spell is unbounded; the model's names are not)
+_MEMO_SIZE = 4096
+
+
+def _memo(model: Model) -> _Memo:
+    memo = _MEMOS.get(id(model))
+    if memo is None or memo.model is not model:
+        memo = _MEMOS[id(model)] = _Memo(model)
+    return memo
 
 
 class Binder(FunctionBinder, CollectionBinder):
@@ -33,6 +61,7 @@ class Binder(FunctionBinder, CollectionBinder):
         self, model: Model, entity_set: EntitySet, option: str, *, strict: bool = False
     ) -> None:
         self.model = model
+        self.memo = _memo(model)
         self.entity_set = entity_set
         self.option = option
         self.strict = strict
@@ -47,6 +76,11 @@ class Binder(FunctionBinder, CollectionBinder):
     # ---- predicates --------------------------------------------------------------------------
 
     def predicate(self, expr: p.Expr) -> n.Pred:
+        # the commonest shapes first, without walking the match below case by case
+        if type(expr) is p.Binary and expr.op in _COMPARISONS:
+            return self.comparison(expr)
+        if type(expr) is p.Lambda:
+            return self.lambda_(expr)
         match expr:
             case p.Binary(op="and" | "or"):
                 # a run of the same operator is flattened iteratively: no recursion per term
@@ -99,10 +133,10 @@ class Binder(FunctionBinder, CollectionBinder):
     def comparison(self, expr: p.Binary) -> n.Pred:
         for condition, other in ((expr.left, expr.right), (expr.right, expr.left)):
             if (
-                _is_condition(condition)
+                expr.op in ("eq", "ne")
                 and isinstance(other, p.Literal)
                 and other.kind == "bool"
-                and expr.op in ("eq", "ne")
+                and _is_condition(condition)
             ):
                 # a condition compared with true or false, like has/in/any(...) eq true
                 compared = n.Is(self.predicate(condition), other.text == "true")
@@ -351,6 +385,16 @@ class Binder(FunctionBinder, CollectionBinder):
         return self.enum_member(name, lit.text, lit.pos, json=False)
 
     def enum_member(self, enum_name: str, text: str, pos: int, *, json: bool) -> n.Lit:
+        members = self.memo.members
+        key = (enum_name, text, json)
+        found = members.get(key)
+        if found is None:
+            found = self._enum_member(enum_name, text, pos, json=json)
+            if len(members) < _MEMO_SIZE:  # spellings are endless ("01", "001"...)
+                members[key] = found
+        return found
+
+    def _enum_member(self, enum_name: str, text: str, pos: int, *, json: bool) -> n.Lit:
         enum = self.model.enums[enum_name]
         vtype = n.VType(enum_name, enum=True, json=json, nullable=False)
         if enum.is_flags:
@@ -481,6 +525,12 @@ class Binder(FunctionBinder, CollectionBinder):
                 raise self.error("$it alone is the whole entity; name a property after $it/", pos)
         set_name = self.entity_set.name
         struct = self.model.types[BY_NAME[set_name].type_name]
+        if len(segments) == 1:
+            # the common case, a property of the entity itself, resolved once per spelling
+            known = self.memo.columns.get((struct.name, segments[0]))
+            if known is not None:
+                self.check_strict(known[0], 0, pos)
+                return self.finish(known[1], allow_collection, expr)
         guard: tuple[str, ...] | None = None
         while True:
             name = segments.pop(0)
@@ -530,6 +580,8 @@ class Binder(FunctionBinder, CollectionBinder):
             if guard is not None:
                 base = n.Guarded(column, guard, column.type)
             if not segments:
+                if guard is None and scope == 0 and len(self.memo.columns) < _MEMO_SIZE:
+                    self.memo.columns[(struct.name, name)] = (prop_name, column)
                 return self.finish(base, allow_collection, expr)
             if prop.type.name not in self.model.types or prop.type.collection:
                 raise self.error(
@@ -679,6 +731,13 @@ class Binder(FunctionBinder, CollectionBinder):
         return self._vtype(type_ref, json=True, nullable=True)
 
     def _vtype(self, type_ref: TypeRef, *, json: bool, nullable: bool) -> n.VType:
+        key = (type_ref, json, nullable)
+        found = self.memo.vtypes.get(key)
+        if found is None:
+            found = self.memo.vtypes[key] = self._new_vtype(type_ref, json=json, nullable=nullable)
+        return found
+
+    def _new_vtype(self, type_ref: TypeRef, *, json: bool, nullable: bool) -> n.VType:
         name = type_ref.name
         if name in self.model.enums:
             return n.VType(

@@ -288,6 +288,7 @@ class Parser:
                 position=0,
             )
         self.tokens = tokenize(text, option)
+        self.ntokens = len(self.tokens)
         self.index = 0
         self.depth = 0
         self.nodes = 0
@@ -302,24 +303,29 @@ class Parser:
 
     @property
     def pos(self) -> int:
-        if self.index < len(self.tokens):
+        if self.index < self.ntokens:
             return self.tokens[self.index].pos
         return len(self.text)
 
     def peek(self, offset: int = 0) -> Token | None:
         index = self.index + offset
-        return self.tokens[index] if index < len(self.tokens) else None
+        return self.tokens[index] if index < self.ntokens else None
+
+    # the helpers below read the token list directly: they run dozens of times per expression
 
     def next(self) -> Token:
-        token = self.peek()
-        if token is None:
+        index = self.index
+        if index >= self.ntokens:
             raise self.error("unexpected end of the expression")
-        self.index += 1
-        return token
+        self.index = index + 1
+        return self.tokens[index]
 
     def at_punct(self, char: str) -> bool:
-        token = self.peek()
-        return token is not None and token.kind == "punct" and token.text == char
+        index = self.index
+        if index < self.ntokens:
+            token = self.tokens[index]
+            return token.kind == "punct" and token.text == char
+        return False
 
     def expect_punct(self, char: str, what: str) -> Token:
         token = self.peek()
@@ -330,9 +336,11 @@ class Parser:
         return token
 
     def keyword(self, offset: int = 0) -> str | None:
-        token = self.peek(offset)
-        if token is not None and token.kind == "name":
-            return token.text.lower()
+        index = self.index + offset
+        if index < self.ntokens:
+            token = self.tokens[index]
+            if token.kind == "name":
+                return token.text.lower()
         return None
 
     def count(self, pos: int) -> None:
