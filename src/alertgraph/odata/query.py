@@ -18,7 +18,7 @@ from alertgraph.odata.bind import Binder
 from alertgraph.odata.limits import QueryLimits
 from alertgraph.odata.names import did_you_mean, lookup
 from alertgraph.odata.options import parse_bool, parse_int
-from alertgraph.schema.edm import load_model
+from alertgraph.schema.edm import Property, load_model
 from alertgraph.schema.endpoints import BY_NAME, EntitySet, Navigation
 
 SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
@@ -146,11 +146,17 @@ def _for_set(limits: QueryLimits, max_top: int, page_size: int) -> QueryLimits:
     return dataclasses.replace(limits, max_top=max_top, page_size=page_size)
 
 
+@functools.lru_cache(maxsize=64)
+def _all_properties(type_name: str) -> dict[str, Property]:
+    """The shipped model's merged property map of a type (read only; built once, not per request)."""
+    return load_model().all_properties(type_name)
+
+
 def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, ...], ...] | None:
     option = prefix + "$select"
     model = load_model()
     struct = model.types[entity_set.type_name]
-    properties = model.all_properties(entity_set.type_name)
+    properties = _all_properties(entity_set.type_name)
     paths: list[tuple[str, ...]] = []
     for item in p.parse_select(text, option=option):
         if item.path == ("*",):
