@@ -414,11 +414,12 @@ class Parser:
                 continue
             # comparisons are not associative in OData; everything else is left-associative
             right = self.expression(power + 1)
-            left_height = self.height(left)
+            heights = self.heights
+            left_height = heights.get(id(left), 1)
             if not (op in ("and", "or") and isinstance(left, Binary) and left.op == op):
                 left_height += 1
             left = Binary(op, left, right, token.pos)
-            self.set_height(left, max(left_height, self.height(right) + 1), token.pos)
+            self.set_height(left, max(left_height, heights.get(id(right), 1) + 1), token.pos)
 
     def in_items(self, left: Expr, pos: int, source: Parser) -> Expr:
         """The list after ``in``, read by ``source`` (this parser, or an alias's)."""
@@ -467,9 +468,9 @@ class Parser:
         return tuple(items)
 
     def unary(self) -> Expr:
-        token = self.peek()
-        if token is None:
+        if self.index >= self.ntokens:
             raise self.error("expected an expression, found the end of the text")
+        token = self.tokens[self.index]
         if token.kind == "name" and token.text.lower() == "not":
             following = self.peek(1)
             # 'not' followed by an operator keyword is a property called "not"; rare, but legal
@@ -508,6 +509,11 @@ class Parser:
         token = self.next()
         self.count(token.pos)
         match token.kind:
+            # the commonest kinds first (the cases are tried in order)
+            case "name":
+                return self.name(token)
+            case "string":
+                return self.string(token)
             case "punct":
                 if token.text == "[":
                     raise self.error(
@@ -522,8 +528,6 @@ class Parser:
                     self.depth -= 1
                     return inner
                 raise self.error(f"expected an expression, found '{token.text}'", token.pos)
-            case "string":
-                return self.string(token)
             case "number":
                 return self.number(token)
             case "datetime":
@@ -536,8 +540,6 @@ class Parser:
                 return Literal("guid", token.text, token.pos)
             case "typed":
                 return self.typed(token)
-            case "name":
-                return self.name(token)
             case "alias":
                 alias = self.alias_parser(token)
                 expr = alias.expression()
