@@ -199,6 +199,32 @@ def _first_chars() -> dict[str, re.Pattern[str]]:
 
 
 _BY_FIRST_CHAR = _first_chars()
+#: single-character tokens no other pattern can start with ("-" can start a date)
+_PUNCT_ONLY = frozenset("(),:/*[]")
+_LETTERS = frozenset("_" + "".join(map(chr, range(65, 91))) + "".join(map(chr, range(97, 123))))
+_HEX_LETTERS = frozenset("abcdefABCDEF")
+_GUID_RE = _TOKEN_RES[2][1]
+_TYPED_RE = _TOKEN_RES[7][1]
+_NAME_RE = _TOKEN_RES[8][1]
+
+
+def _word(text: str, pos: int) -> tuple[str, int]:
+    """The kind and end of a token starting with an ASCII letter or '_': a GUID (hex letters), a
+    typed literal, or a name. A typed literal's prefix is the longest name there (a shorter one
+    is followed by a letter, digit or '.', never a quote), so it is tried only when a quote
+    follows that name: the same token the full alternation finds, in one or two matches."""
+    if text[pos] in _HEX_LETTERS:
+        guid = _GUID_RE.match(text, pos)
+        if guid is not None:
+            return "guid", guid.end()
+    name = _NAME_RE.match(text, pos)
+    assert name is not None
+    end = name.end()
+    if end < len(text) and text[end] == "'":
+        typed = _TYPED_RE.match(text, pos)
+        if typed is not None:
+            return "typed", typed.end()
+    return "name", end
 
 
 class Token:
@@ -235,6 +261,15 @@ def tokenize(text: str, option: str) -> list[Token]:
         char = text[pos]
         if char == " ":
             pos += 1
+            continue
+        if char in _PUNCT_ONLY:
+            append(Token("punct", char, pos))
+            pos += 1
+            continue
+        if char in _LETTERS:
+            kind, end = _word(text, pos)
+            append(Token(kind, text[pos:end], pos))
+            pos = end
             continue
         match = by_first(char, full).match(text, pos)
         if match is not None:
