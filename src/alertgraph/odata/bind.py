@@ -31,7 +31,7 @@ class _Memo:
     """What binding derives from the model alone, remembered per model (it is built once per
     process and never changed): the type of each property and the column a name resolves to."""
 
-    __slots__ = ("model", "vtypes", "columns", "members")
+    __slots__ = ("columns", "members", "model", "vtypes")
 
     def __init__(self, model: Model) -> None:
         self.model = model

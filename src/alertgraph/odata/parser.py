@@ -194,7 +194,9 @@ def _first_chars() -> dict[str, re.Pattern[str]]:
     chars = {char for text in starts.values() for char in text}
     table: dict[str, re.Pattern[str]] = {}
     for char in chars:
-        table[char] = _combined([(kind, regex) for kind, regex in _TOKEN_RES if char in starts[kind]])
+        table[char] = _combined(
+            [(kind, regex) for kind, regex in _TOKEN_RES if char in starts[kind]]
+        )
     return table
 
 
@@ -230,7 +232,7 @@ def _word(text: str, pos: int) -> tuple[str, int]:
 class Token:
     """One token; a plain class with slots (tokens are made for every request, uncached)."""
 
-    __slots__ = ("kind", "text", "pos")
+    __slots__ = ("kind", "pos", "text")
 
     def __init__(self, kind: str, text: str, pos: int) -> None:
         self.kind = kind
@@ -273,11 +275,11 @@ def tokenize(text: str, option: str) -> list[Token]:
             continue
         match = by_first(char, full).match(text, pos)
         if match is not None:
-            kind = match.lastgroup
-            assert kind is not None
+            group = match.lastgroup
+            assert group is not None
             end = match.end()
-            if kind != "ws":
-                append(Token(kind, text[pos:end], pos))
+            if group != "ws":
+                append(Token(group, text[pos:end], pos))
             pos = end
         else:
             if char == "'":

@@ -148,7 +148,7 @@ def _for_set(limits: QueryLimits, max_top: int, page_size: int) -> QueryLimits:
 
 @functools.lru_cache(maxsize=64)
 def _all_properties(type_name: str) -> dict[str, Property]:
-    """The shipped model's merged property map of a type (read only; built once, not per request)."""
+    """The shipped model's merged property map of a type (read only; built once per type)."""
     return load_model().all_properties(type_name)
 
 
