@@ -22,6 +22,9 @@ from alertgraph.odata.projection import parse_select as parse_select
 from alertgraph.odata.projection import split_top_level as split_top_level
 
 # ---- syntax nodes -------------------------------------------------------------------------------
+# Built anew for every request that is not cached and never changed once built; not frozen because
+# a frozen dataclass sets each field through object.__setattr__, three times slower to construct
+# (they still compare and hash by value).
 
 LiteralKind = TypingLiteral[
     "null",
@@ -40,7 +43,7 @@ LiteralKind = TypingLiteral[
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Literal:
     kind: LiteralKind
     text: str  # the value's source text without quotes (strings: unescaped value)
@@ -48,7 +51,7 @@ class Literal:
     type_name: str | None = None  # enum literals: the qualified enum type
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Path:
     """``a/b/microsoft.graph.x/c``: member names and type-cast segments; ``$it`` or a lambda
     variable may lead."""
@@ -57,7 +60,7 @@ class Path:
     pos: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Lambda:
     source: Path
     op: str  # "any" | "all"
@@ -66,7 +69,7 @@ class Lambda:
     pos: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Binary:
     op: str  # eq ne gt ge lt le and or has add sub mul div divby mod
     left: Expr
@@ -74,14 +77,14 @@ class Binary:
     pos: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Unary:
     op: str  # "not" | "-"
     operand: Expr
     pos: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class In:
     left: Expr
     items: tuple[Expr, ...]
@@ -90,7 +93,7 @@ class In:
     array: bool = False  # the list was a JSON array (``x in ["a","b"]``): strings may be dates
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Call:
     name: str
     args: tuple[Expr, ...]
@@ -100,7 +103,7 @@ class Call:
 Expr = Literal | Path | Lambda | Binary | Unary | In | Call
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class OrderItem:
     expr: Expr
     descending: bool
