@@ -25,6 +25,23 @@ BOOL_T = n.VType(n.BOOLEAN)
 _JSON_STRING_AS: dict[str, p.LiteralKind] = {n.DATETIME: "datetime", n.DATE: "date", n.TIME: "time"}
 INT_T = n.VType(n.INT)
 _COMPARISONS = frozenset(p.COMPARISONS)
+#: the types of literals, made once (a VType is immutable; binding used to build one per literal)
+_FIXED = {
+    kind: n.VType(kind, nullable=False)
+    for kind in (
+        n.BOOLEAN,
+        n.INT,
+        n.DECIMAL,
+        n.DOUBLE,
+        n.STRING,
+        n.DATETIME,
+        n.DATE,
+        n.TIME,
+        n.DURATION,
+        n.GUID,
+    )
+}
+_NULL_T = n.VType(n.NULL)
 
 
 class _Memo:
@@ -219,7 +236,7 @@ class Binder(FunctionBinder, CollectionBinder):
         literal = n.Lit(same, BOOL_T)
         if not same:
             return n.Truth(literal)
-        return n.Compare("ne", value, n.Lit(None, n.VType(n.NULL)))
+        return n.Compare("ne", value, n.Lit(None, _NULL_T))
 
     # ---- values ------------------------------------------------------------------------------
 
@@ -319,50 +336,48 @@ class Binder(FunctionBinder, CollectionBinder):
         text = lit.text
         match lit.kind:
             case "null":
-                return n.Lit(None, n.VType(n.NULL))
+                return n.Lit(None, _NULL_T)
             case "bool":
-                return n.Lit(text == "true", n.VType(n.BOOLEAN, nullable=False))
+                return n.Lit(text == "true", _FIXED[n.BOOLEAN])
             case "int":
                 value = int(text)
                 if not -(2**63) <= value < 2**63:
-                    return n.Lit(Decimal(text), n.VType(n.DECIMAL, nullable=False))
-                return n.Lit(value, n.VType(n.INT, nullable=False))
+                    return n.Lit(Decimal(text), _FIXED[n.DECIMAL])
+                return n.Lit(value, _FIXED[n.INT])
             case "decimal":
                 try:
-                    return n.Lit(Decimal(text), n.VType(n.DECIMAL, nullable=False))
+                    return n.Lit(Decimal(text), _FIXED[n.DECIMAL])
                 except InvalidOperation:  # pragma: no cover - the lexer only passes digits
                     raise self.error(f"'{text}' is not a number", lit.pos) from None
             case "double":
-                return n.Lit(float(text.replace("INF", "inf")), n.VType(n.DOUBLE, nullable=False))
+                return n.Lit(float(text.replace("INF", "inf")), _FIXED[n.DOUBLE])
             case "string":
                 if "\x00" in text:
                     raise self.error("string literals cannot contain NUL characters", lit.pos)
-                return n.Lit(text, n.VType(n.STRING, nullable=False))
+                return n.Lit(text, _FIXED[n.STRING])
             case "datetime":
                 try:
                     ticks = codec.parse_datetime(text.upper() if text[-1] in "zZ" else text)
                 except ValueError as exc:
                     raise self.error(str(exc), lit.pos) from None
-                return n.Lit(ticks, n.VType(n.DATETIME, nullable=False))
+                return n.Lit(ticks, _FIXED[n.DATETIME])
             case "date":
                 try:
-                    return n.Lit(
-                        day_number(codec.parse_date(text)), n.VType(n.DATE, nullable=False)
-                    )
+                    return n.Lit(day_number(codec.parse_date(text)), _FIXED[n.DATE])
                 except ValueError as exc:
                     raise self.error(str(exc), lit.pos) from None
             case "time":
                 try:
-                    return n.Lit(time_ticks(text), n.VType(n.TIME, nullable=False))
+                    return n.Lit(time_ticks(text), _FIXED[n.TIME])
                 except ValueError as exc:
                     raise self.error(str(exc), lit.pos) from None
             case "duration":
                 try:
-                    return n.Lit(codec.parse_duration(text), n.VType(n.DURATION, nullable=False))
+                    return n.Lit(codec.parse_duration(text), _FIXED[n.DURATION])
                 except ValueError as exc:
                     raise self.error(str(exc), lit.pos) from None
             case "guid":
-                return n.Lit(text.lower(), n.VType(n.GUID, nullable=False))
+                return n.Lit(text.lower(), _FIXED[n.GUID])
             case "binary":
                 raise self.error("binary literals are not supported here", lit.pos)
             case "enum":
@@ -437,7 +452,7 @@ class Binder(FunctionBinder, CollectionBinder):
             return value
         target = other.type
         if expr.kind == "null":
-            return n.Lit(None, n.VType(n.NULL))
+            return n.Lit(None, _NULL_T)
         if target.enum:
             if expr.kind == "enum":
                 lit = self.enum_literal(expr, target.kind)
@@ -459,12 +474,12 @@ class Binder(FunctionBinder, CollectionBinder):
         kind = lit.type.kind
         if target.kind == n.DATETIME and kind == n.DATE:
             # a Date compared with a DateTimeOffset means midnight UTC of that day
-            lit = n.Lit(lit.value * codec.TICKS_PER_DAY, n.VType(n.DATETIME, nullable=False))
+            lit = n.Lit(lit.value * codec.TICKS_PER_DAY, _FIXED[n.DATETIME])
             kind = n.DATETIME
         if target.kind == n.STRING and kind == n.GUID:
-            return n.Lit(expr.text, n.VType(n.STRING, nullable=False))
+            return n.Lit(expr.text, _FIXED[n.STRING])
         if target.kind == n.GUID and kind == n.STRING:
-            return n.Lit(lit.value.lower(), n.VType(n.GUID, nullable=False))
+            return n.Lit(lit.value.lower(), _FIXED[n.GUID])
         if target.kind == n.DATETIME and kind == n.DATETIME and target.json:
             return n.Lit(codec.format_datetime_fixed(lit.value), n.VType(n.DATETIME, json=True))
         if target.kind == n.DURATION and kind == n.DURATION and target.json:
