@@ -15,7 +15,15 @@ from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
 from alertgraph.odata.collections import CollectionBinder
 from alertgraph.odata.functions import FunctionBinder
-from alertgraph.odata.names import NUMERIC, NUMERIC_EDM, describe, did_you_mean, lookup
+from alertgraph.odata.names import (
+    MEMO_SIZE,
+    NUMERIC,
+    NUMERIC_EDM,
+    describe,
+    did_you_mean,
+    lookup,
+    memo_for,
+)
 from alertgraph.schema.edm import Model, Property, StructuredType, TypeRef
 from alertgraph.schema.endpoints import BY_NAME, EntitySet
 from alertgraph.store import codec
@@ -44,33 +52,6 @@ _FIXED = {
 _NULL_T = n.VType(n.NULL)
 
 
-class _Memo:
-    """What binding derives from the model alone, remembered per model (it is built once per
-    process and never changed): the type of each property and the column a name resolves to."""
-
-    __slots__ = ("columns", "members", "model", "vtypes")
-
-    def __init__(self, model: Model) -> None:
-        self.model = model
-        self.vtypes: dict[tuple[TypeRef, bool, bool], n.VType] = {}
-        #: (structured type, name as written) -> (property name, its scope-0 column)
-        self.columns: dict[tuple[str, str], tuple[str, n.Prop]] = {}
-        #: (enum, member as written, json) -> the bound member
-        self.members: dict[tuple[str, str, bool], n.Lit] = {}
-
-
-_MEMOS: dict[int, _Memo] = {}
-#: entries per memo table (what clients may spell is unbounded; the model's names are not)
-_MEMO_SIZE = 4096
-
-
-def _memo(model: Model) -> _Memo:
-    memo = _MEMOS.get(id(model))
-    if memo is None or memo.model is not model:
-        memo = _MEMOS[id(model)] = _Memo(model)
-    return memo
-
-
 class Binder(FunctionBinder, CollectionBinder):
     """Binds the expressions of one query option against one entity set."""
 
@@ -78,7 +59,7 @@ class Binder(FunctionBinder, CollectionBinder):
         self, model: Model, entity_set: EntitySet, option: str, *, strict: bool = False
     ) -> None:
         self.model = model
-        self.memo = _memo(model)
+        self.memo = memo_for(model)
         self.entity_set = entity_set
         self.option = option
         self.strict = strict
@@ -405,7 +386,7 @@ class Binder(FunctionBinder, CollectionBinder):
         found = members.get(key)
         if found is None:
             found = self._enum_member(enum_name, text, pos, json=json)
-            if len(members) < _MEMO_SIZE:  # spellings are endless ("01", "001"...)
+            if len(members) < MEMO_SIZE:  # spellings are endless ("01", "001"...)
                 members[key] = found
         return found
 
@@ -595,7 +576,7 @@ class Binder(FunctionBinder, CollectionBinder):
             if guard is not None:
                 base = n.Guarded(column, guard, column.type)
             if not segments:
-                if guard is None and scope == 0 and len(self.memo.columns) < _MEMO_SIZE:
+                if guard is None and scope == 0 and len(self.memo.columns) < MEMO_SIZE:
                     self.memo.columns[(struct.name, name)] = (prop_name, column)
                 return self.finish(base, allow_collection, expr)
             if prop.type.name not in self.model.types or prop.type.collection:
