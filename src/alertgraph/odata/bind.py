@@ -15,7 +15,15 @@ from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
 from alertgraph.odata.collections import CollectionBinder
 from alertgraph.odata.functions import FunctionBinder
-from alertgraph.odata.names import NUMERIC, NUMERIC_EDM, describe, did_you_mean, lookup
+from alertgraph.odata.names import (
+    MEMO_SIZE,
+    NUMERIC,
+    NUMERIC_EDM,
+    describe,
+    did_you_mean,
+    lookup,
+    memo_for,
+)
 from alertgraph.schema.edm import Model, Property, StructuredType, TypeRef
 from alertgraph.schema.endpoints import BY_NAME, EntitySet
 from alertgraph.store import codec
@@ -24,6 +32,24 @@ BOOL_T = n.VType(n.BOOLEAN)
 #: JSON strings in an ``in [...]`` array read as these literals when compared with such values
 _JSON_STRING_AS: dict[str, p.LiteralKind] = {n.DATETIME: "datetime", n.DATE: "date", n.TIME: "time"}
 INT_T = n.VType(n.INT)
+_COMPARISONS = frozenset(p.COMPARISONS)
+#: the types of literals, made once (a VType is immutable; binding used to build one per literal)
+_FIXED = {
+    kind: n.VType(kind, nullable=False)
+    for kind in (
+        n.BOOLEAN,
+        n.INT,
+        n.DECIMAL,
+        n.DOUBLE,
+        n.STRING,
+        n.DATETIME,
+        n.DATE,
+        n.TIME,
+        n.DURATION,
+        n.GUID,
+    )
+}
+_NULL_T = n.VType(n.NULL)
 
 
 class Binder(FunctionBinder, CollectionBinder):
@@ -33,6 +59,7 @@ class Binder(FunctionBinder, CollectionBinder):
         self, model: Model, entity_set: EntitySet, option: str, *, strict: bool = False
     ) -> None:
         self.model = model
+        self.memo = memo_for(model)
         self.entity_set = entity_set
         self.option = option
         self.strict = strict
@@ -47,6 +74,11 @@ class Binder(FunctionBinder, CollectionBinder):
     # ---- predicates --------------------------------------------------------------------------
 
     def predicate(self, expr: p.Expr) -> n.Pred:
+        # the commonest shapes first, without walking the match below case by case
+        if type(expr) is p.Binary and expr.op in _COMPARISONS:
+            return self.comparison(expr)
+        if type(expr) is p.Lambda:
+            return self.lambda_(expr)
         match expr:
             case p.Binary(op="and" | "or"):
                 # a run of the same operator is flattened iteratively: no recursion per term
@@ -99,10 +131,10 @@ class Binder(FunctionBinder, CollectionBinder):
     def comparison(self, expr: p.Binary) -> n.Pred:
         for condition, other in ((expr.left, expr.right), (expr.right, expr.left)):
             if (
-                _is_condition(condition)
+                expr.op in ("eq", "ne")
                 and isinstance(other, p.Literal)
                 and other.kind == "bool"
-                and expr.op in ("eq", "ne")
+                and _is_condition(condition)
             ):
                 # a condition compared with true or false, like has/in/any(...) eq true
                 compared = n.Is(self.predicate(condition), other.text == "true")
@@ -185,7 +217,7 @@ class Binder(FunctionBinder, CollectionBinder):
         literal = n.Lit(same, BOOL_T)
         if not same:
             return n.Truth(literal)
-        return n.Compare("ne", value, n.Lit(None, n.VType(n.NULL)))
+        return n.Compare("ne", value, n.Lit(None, _NULL_T))
 
     # ---- values ------------------------------------------------------------------------------
 
@@ -285,50 +317,48 @@ class Binder(FunctionBinder, CollectionBinder):
         text = lit.text
         match lit.kind:
             case "null":
-                return n.Lit(None, n.VType(n.NULL))
+                return n.Lit(None, _NULL_T)
             case "bool":
-                return n.Lit(text == "true", n.VType(n.BOOLEAN, nullable=False))
+                return n.Lit(text == "true", _FIXED[n.BOOLEAN])
             case "int":
                 value = int(text)
                 if not -(2**63) <= value < 2**63:
-                    return n.Lit(Decimal(text), n.VType(n.DECIMAL, nullable=False))
-                return n.Lit(value, n.VType(n.INT, nullable=False))
+                    return n.Lit(Decimal(text), _FIXED[n.DECIMAL])
+                return n.Lit(value, _FIXED[n.INT])
             case "decimal":
                 try:
-                    return n.Lit(Decimal(text), n.VType(n.DECIMAL, nullable=False))
+                    return n.Lit(Decimal(text), _FIXED[n.DECIMAL])
                 except InvalidOperation:  # pragma: no cover - the lexer only passes digits
                     raise self.error(f"'{text}' is not a number", lit.pos) from None
             case "double":
-                return n.Lit(float(text.replace("INF", "inf")), n.VType(n.DOUBLE, nullable=False))
+                return n.Lit(float(text.replace("INF", "inf")), _FIXED[n.DOUBLE])
             case "string":
                 if "\x00" in text:
                     raise self.error("string literals cannot contain NUL characters", lit.pos)
-                return n.Lit(text, n.VType(n.STRING, nullable=False))
+                return n.Lit(text, _FIXED[n.STRING])
             case "datetime":
                 try:
                     ticks = codec.parse_datetime(text.upper() if text[-1] in "zZ" else text)
                 except ValueError as exc:
                     raise self.error(str(exc), lit.pos) from None
-                return n.Lit(ticks, n.VType(n.DATETIME, nullable=False))
+                return n.Lit(ticks, _FIXED[n.DATETIME])
             case "date":
                 try:
-                    return n.Lit(
-                        day_number(codec.parse_date(text)), n.VType(n.DATE, nullable=False)
-                    )
+                    return n.Lit(day_number(codec.parse_date(text)), _FIXED[n.DATE])
                 except ValueError as exc:
                     raise self.error(str(exc), lit.pos) from None
             case "time":
                 try:
-                    return n.Lit(time_ticks(text), n.VType(n.TIME, nullable=False))
+                    return n.Lit(time_ticks(text), _FIXED[n.TIME])
                 except ValueError as exc:
                     raise self.error(str(exc), lit.pos) from None
             case "duration":
                 try:
-                    return n.Lit(codec.parse_duration(text), n.VType(n.DURATION, nullable=False))
+                    return n.Lit(codec.parse_duration(text), _FIXED[n.DURATION])
                 except ValueError as exc:
                     raise self.error(str(exc), lit.pos) from None
             case "guid":
-                return n.Lit(text.lower(), n.VType(n.GUID, nullable=False))
+                return n.Lit(text.lower(), _FIXED[n.GUID])
             case "binary":
                 raise self.error("binary literals are not supported here", lit.pos)
             case "enum":
@@ -351,6 +381,16 @@ class Binder(FunctionBinder, CollectionBinder):
         return self.enum_member(name, lit.text, lit.pos, json=False)
 
     def enum_member(self, enum_name: str, text: str, pos: int, *, json: bool) -> n.Lit:
+        members = self.memo.members
+        key = (enum_name, text, json)
+        found = members.get(key)
+        if found is None:
+            found = self._enum_member(enum_name, text, pos, json=json)
+            if len(members) < MEMO_SIZE:  # spellings are endless ("01", "001"...)
+                members[key] = found
+        return found
+
+    def _enum_member(self, enum_name: str, text: str, pos: int, *, json: bool) -> n.Lit:
         enum = self.model.enums[enum_name]
         vtype = n.VType(enum_name, enum=True, json=json, nullable=False)
         if enum.is_flags:
@@ -393,7 +433,7 @@ class Binder(FunctionBinder, CollectionBinder):
             return value
         target = other.type
         if expr.kind == "null":
-            return n.Lit(None, n.VType(n.NULL))
+            return n.Lit(None, _NULL_T)
         if target.enum:
             if expr.kind == "enum":
                 lit = self.enum_literal(expr, target.kind)
@@ -415,12 +455,12 @@ class Binder(FunctionBinder, CollectionBinder):
         kind = lit.type.kind
         if target.kind == n.DATETIME and kind == n.DATE:
             # a Date compared with a DateTimeOffset means midnight UTC of that day
-            lit = n.Lit(lit.value * codec.TICKS_PER_DAY, n.VType(n.DATETIME, nullable=False))
+            lit = n.Lit(lit.value * codec.TICKS_PER_DAY, _FIXED[n.DATETIME])
             kind = n.DATETIME
         if target.kind == n.STRING and kind == n.GUID:
-            return n.Lit(expr.text, n.VType(n.STRING, nullable=False))
+            return n.Lit(expr.text, _FIXED[n.STRING])
         if target.kind == n.GUID and kind == n.STRING:
-            return n.Lit(lit.value.lower(), n.VType(n.GUID, nullable=False))
+            return n.Lit(lit.value.lower(), _FIXED[n.GUID])
         if target.kind == n.DATETIME and kind == n.DATETIME and target.json:
             return n.Lit(codec.format_datetime_fixed(lit.value), n.VType(n.DATETIME, json=True))
         if target.kind == n.DURATION and kind == n.DURATION and target.json:
@@ -481,6 +521,12 @@ class Binder(FunctionBinder, CollectionBinder):
                 raise self.error("$it alone is the whole entity; name a property after $it/", pos)
         set_name = self.entity_set.name
         struct = self.model.types[BY_NAME[set_name].type_name]
+        if len(segments) == 1:
+            # the common case, a property of the entity itself, resolved once per spelling
+            known = self.memo.columns.get((struct.name, segments[0]))
+            if known is not None:
+                self.check_strict(known[0], 0, pos)
+                return self.finish(known[1], allow_collection, expr)
         guard: tuple[str, ...] | None = None
         while True:
             name = segments.pop(0)
@@ -530,6 +576,8 @@ class Binder(FunctionBinder, CollectionBinder):
             if guard is not None:
                 base = n.Guarded(column, guard, column.type)
             if not segments:
+                if guard is None and scope == 0 and len(self.memo.columns) < MEMO_SIZE:
+                    self.memo.columns[(struct.name, name)] = (prop_name, column)
                 return self.finish(base, allow_collection, expr)
             if prop.type.name not in self.model.types or prop.type.collection:
                 raise self.error(
@@ -679,6 +727,13 @@ class Binder(FunctionBinder, CollectionBinder):
         return self._vtype(type_ref, json=True, nullable=True)
 
     def _vtype(self, type_ref: TypeRef, *, json: bool, nullable: bool) -> n.VType:
+        key = (type_ref, json, nullable)
+        found = self.memo.vtypes.get(key)
+        if found is None:
+            found = self.memo.vtypes[key] = self._new_vtype(type_ref, json=json, nullable=nullable)
+        return found
+
+    def _new_vtype(self, type_ref: TypeRef, *, json: bool, nullable: bool) -> n.VType:
         name = type_ref.name
         if name in self.model.enums:
             return n.VType(

@@ -14,6 +14,7 @@ from typing import Any, assert_never
 from typing import Literal as TypingLiteral
 
 from alertgraph.errors import ODataError
+from alertgraph.odata.lexer import TYPED_RE, Token, tokenize
 from alertgraph.odata.limits import QueryLimits as Limits
 from alertgraph.odata.projection import ExpandItem as ExpandItem
 from alertgraph.odata.projection import SelectItem as SelectItem
@@ -22,6 +23,9 @@ from alertgraph.odata.projection import parse_select as parse_select
 from alertgraph.odata.projection import split_top_level as split_top_level
 
 # ---- syntax nodes -------------------------------------------------------------------------------
+# Built anew for every request that is not cached and never changed once built; not frozen because
+# a frozen dataclass sets each field through object.__setattr__, three times slower to construct
+# (they still compare and hash by value).
 
 LiteralKind = TypingLiteral[
     "null",
@@ -40,7 +44,7 @@ LiteralKind = TypingLiteral[
 ]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Literal:
     kind: LiteralKind
     text: str  # the value's source text without quotes (strings: unescaped value)
@@ -48,7 +52,7 @@ class Literal:
     type_name: str | None = None  # enum literals: the qualified enum type
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Path:
     """``a/b/microsoft.graph.x/c``: member names and type-cast segments; ``$it`` or a lambda
     variable may lead."""
@@ -57,7 +61,7 @@ class Path:
     pos: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Lambda:
     source: Path
     op: str  # "any" | "all"
@@ -66,7 +70,7 @@ class Lambda:
     pos: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Binary:
     op: str  # eq ne gt ge lt le and or has add sub mul div divby mod
     left: Expr
@@ -74,14 +78,14 @@ class Binary:
     pos: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Unary:
     op: str  # "not" | "-"
     operand: Expr
     pos: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class In:
     left: Expr
     items: tuple[Expr, ...]
@@ -90,7 +94,7 @@ class In:
     array: bool = False  # the list was a JSON array (``x in ["a","b"]``): strings may be dates
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Call:
     name: str
     args: tuple[Expr, ...]
@@ -100,7 +104,7 @@ class Call:
 Expr = Literal | Path | Lambda | Binary | Unary | In | Call
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class OrderItem:
     expr: Expr
     descending: bool
@@ -127,85 +131,6 @@ PRECEDENCE = {
     "divby": 7,
     "mod": 7,
 }
-
-# ---- lexer --------------------------------------------------------------------------------------
-
-_TOKEN_RES: list[tuple[str, re.Pattern[str]]] = [
-    ("ws", re.compile(r"[ \t]+")),
-    (
-        "datetime",
-        re.compile(
-            r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})",
-            re.IGNORECASE,
-        ),
-    ),
-    (
-        "guid",
-        re.compile(
-            r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}(?![\w.])"
-        ),
-    ),
-    ("date", re.compile(r"-?\d{4,}-\d{2}-\d{2}(?![\w:])")),
-    ("time", re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?![\w:])")),
-    ("number", re.compile(r"\+?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?![\w.])")),
-    ("string", re.compile(r"'[^']*(?:''[^']*)*'")),
-    ("typed", re.compile(r"([A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*)'([^']*(?:''[^']*)*)'")),
-    ("name", re.compile(r"\$?[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*")),
-    ("punct", re.compile(r"[(),:/\-*\[\]]")),
-    ("jstring", re.compile(r'"(?:[^"\\]|\\.)*"')),
-    ("alias", re.compile(r"@[A-Za-z_]\w*")),
-]
-
-
-def _combined(patterns: list[tuple[str, re.Pattern[str]]]) -> re.Pattern[str]:
-    """One alternation of every token pattern, in priority order: a single match per token
-    instead of trying each pattern in turn (the lexer was most of a typical filter's parse time).
-    Alternation tries its branches in order, so the first pattern that matches still wins."""
-    parts = []
-    for kind, pattern in patterns:
-        body = pattern.pattern
-        if pattern.flags & re.IGNORECASE:
-            body = f"(?i:{body})"
-        parts.append(f"(?P<{kind}>{body})")
-    return re.compile("|".join(parts))
-
-
-_TOKEN_RE = _combined(_TOKEN_RES)
-
-
-@dataclass(frozen=True, slots=True)
-class Token:
-    kind: str
-    text: str
-    pos: int
-
-
-def tokenize(text: str, option: str) -> list[Token]:
-    """Split ``text`` into tokens; whitespace is dropped but remembered by position."""
-    tokens: list[Token] = []
-    pos = 0
-    length = len(text)
-    match_at = _TOKEN_RE.match
-    while pos < length:
-        match = match_at(text, pos)
-        if match is not None:
-            kind = match.lastgroup
-            assert kind is not None
-            if kind != "ws":
-                tokens.append(Token(kind, match.group(0), pos))
-            pos = match.end()
-        else:
-            char = text[pos]
-            if char == "'":
-                raise ODataError(
-                    "unterminated string literal; close it with ' and write a quote inside as ''",
-                    option=option,
-                    position=pos,
-                )
-            shown = repr(char) if not char.isprintable() or char == " " else f"'{char}'"
-            raise ODataError(f"unexpected character {shown}", option=option, position=pos)
-    return tokens
-
 
 # ---- parser -------------------------------------------------------------------------------------
 
@@ -239,6 +164,7 @@ class Parser:
                 position=0,
             )
         self.tokens = tokenize(text, option)
+        self.ntokens = len(self.tokens)
         self.index = 0
         self.depth = 0
         self.nodes = 0
@@ -253,24 +179,29 @@ class Parser:
 
     @property
     def pos(self) -> int:
-        if self.index < len(self.tokens):
+        if self.index < self.ntokens:
             return self.tokens[self.index].pos
         return len(self.text)
 
     def peek(self, offset: int = 0) -> Token | None:
         index = self.index + offset
-        return self.tokens[index] if index < len(self.tokens) else None
+        return self.tokens[index] if index < self.ntokens else None
+
+    # the helpers below read the token list directly: they run dozens of times per expression
 
     def next(self) -> Token:
-        token = self.peek()
-        if token is None:
+        index = self.index
+        if index >= self.ntokens:
             raise self.error("unexpected end of the expression")
-        self.index += 1
-        return token
+        self.index = index + 1
+        return self.tokens[index]
 
     def at_punct(self, char: str) -> bool:
-        token = self.peek()
-        return token is not None and token.kind == "punct" and token.text == char
+        index = self.index
+        if index < self.ntokens:
+            token = self.tokens[index]
+            return token.kind == "punct" and token.text == char
+        return False
 
     def expect_punct(self, char: str, what: str) -> Token:
         token = self.peek()
@@ -281,9 +212,11 @@ class Parser:
         return token
 
     def keyword(self, offset: int = 0) -> str | None:
-        token = self.peek(offset)
-        if token is not None and token.kind == "name":
-            return token.text.lower()
+        index = self.index + offset
+        if index < self.ntokens:
+            token = self.tokens[index]
+            if token.kind == "name":
+                return token.text.lower()
         return None
 
     def count(self, pos: int) -> None:
@@ -357,11 +290,12 @@ class Parser:
                 continue
             # comparisons are not associative in OData; everything else is left-associative
             right = self.expression(power + 1)
-            left_height = self.height(left)
+            heights = self.heights
+            left_height = heights.get(id(left), 1)
             if not (op in ("and", "or") and isinstance(left, Binary) and left.op == op):
                 left_height += 1
             left = Binary(op, left, right, token.pos)
-            self.set_height(left, max(left_height, self.height(right) + 1), token.pos)
+            self.set_height(left, max(left_height, heights.get(id(right), 1) + 1), token.pos)
 
     def in_items(self, left: Expr, pos: int, source: Parser) -> Expr:
         """The list after ``in``, read by ``source`` (this parser, or an alias's)."""
@@ -410,9 +344,9 @@ class Parser:
         return tuple(items)
 
     def unary(self) -> Expr:
-        token = self.peek()
-        if token is None:
+        if self.index >= self.ntokens:
             raise self.error("expected an expression, found the end of the text")
+        token = self.tokens[self.index]
         if token.kind == "name" and token.text.lower() == "not":
             following = self.peek(1)
             # 'not' followed by an operator keyword is a property called "not"; rare, but legal
@@ -451,6 +385,11 @@ class Parser:
         token = self.next()
         self.count(token.pos)
         match token.kind:
+            # the commonest kinds first (the cases are tried in order)
+            case "name":
+                return self.name(token)
+            case "string":
+                return self.string(token)
             case "punct":
                 if token.text == "[":
                     raise self.error(
@@ -465,8 +404,6 @@ class Parser:
                     self.depth -= 1
                     return inner
                 raise self.error(f"expected an expression, found '{token.text}'", token.pos)
-            case "string":
-                return self.string(token)
             case "number":
                 return self.number(token)
             case "datetime":
@@ -479,8 +416,6 @@ class Parser:
                 return Literal("guid", token.text, token.pos)
             case "typed":
                 return self.typed(token)
-            case "name":
-                return self.name(token)
             case "alias":
                 alias = self.alias_parser(token)
                 expr = alias.expression()
@@ -559,7 +494,7 @@ class Parser:
         return Literal("int", text, pos)
 
     def typed(self, token: Token) -> Literal:
-        match = _TOKEN_RES[7][1].match(token.text)
+        match = TYPED_RE.match(token.text)
         assert match is not None
         prefix, raw = match.group(1), match.group(2)
         value = raw.replace("''", "'")

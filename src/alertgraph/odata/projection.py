@@ -26,6 +26,13 @@ class ExpandItem:
 def split_top_level(text: str, option: str, separator: str = ",") -> list[tuple[str, int]]:
     """Split at separators outside parentheses and quotes; returns (part, start offset) pairs."""
     parts: list[tuple[str, int]] = []
+    if "'" not in text and "(" not in text and ")" not in text:
+        # nothing to skip over (most $select values): every separator splits
+        start = 0
+        for piece in text.split(separator):
+            parts.append((piece, start))
+            start += len(piece) + 1
+        return parts
     depth = 0
     start = 0
     quoted = False

@@ -7,6 +7,7 @@ are checked here.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass
 
@@ -17,7 +18,7 @@ from alertgraph.odata.bind import Binder
 from alertgraph.odata.limits import QueryLimits
 from alertgraph.odata.names import did_you_mean, lookup
 from alertgraph.odata.options import parse_bool, parse_int
-from alertgraph.schema.edm import load_model
+from alertgraph.schema.edm import Property, load_model
 from alertgraph.schema.endpoints import BY_NAME, EntitySet, Navigation
 
 SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
@@ -92,7 +93,7 @@ def _bind(
     prefix: str = "",
 ) -> Query:
     model = load_model()
-    limits = limits.for_set(entity_set)
+    limits = _for_set(limits, entity_set.max_top, entity_set.page_size)
     binder = Binder(model, entity_set, prefix + "$filter", strict=limits.strict_graph)
     bound_filter: n.Pred | None = None
     aliases = {k: v for k, v in values.items() if k.startswith("@")}
@@ -137,11 +138,25 @@ def _bind(
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _for_set(limits: QueryLimits, max_top: int, page_size: int) -> QueryLimits:
+    """``QueryLimits.for_set`` remembered: it copies the limits for most sets, on every request."""
+    if (limits.max_top, limits.page_size) == (max_top, page_size):
+        return limits
+    return dataclasses.replace(limits, max_top=max_top, page_size=page_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _all_properties(type_name: str) -> dict[str, Property]:
+    """The shipped model's merged property map of a type (read only; built once per type)."""
+    return load_model().all_properties(type_name)
+
+
 def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, ...], ...] | None:
     option = prefix + "$select"
     model = load_model()
     struct = model.types[entity_set.type_name]
-    properties = model.all_properties(entity_set.type_name)
+    properties = _all_properties(entity_set.type_name)
     paths: list[tuple[str, ...]] = []
     for item in p.parse_select(text, option=option):
         if item.path == ("*",):
