@@ -7,16 +7,14 @@ one admin API apply to requests on the other.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
 
 from alertgraph.settings import Settings
-from tests.conftest import PG_URL, REQUIRE_PG, _postgres_problem, _with_schema
+from tests.conftest import fresh_pg_schema
 from tests.live import LiveServer, live_server, run_cli
 
 pytestmark = pytest.mark.postgres
@@ -26,21 +24,8 @@ TENANT = Settings().default_tenant
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    problem = _postgres_problem()
-    if problem is not None:
-        if REQUIRE_PG:
-            pytest.fail(problem + " (ALERTGRAPH_REQUIRE_POSTGRES=1)")
-        pytest.skip(problem)
-    schema = "emu_" + uuid.uuid4().hex[:12]
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _with_schema(PG_URL, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_pg_schema() as url:
+        yield url
 
 
 def _count(server: LiveServer, headers: dict[str, str]) -> int:
