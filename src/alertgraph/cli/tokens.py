@@ -94,7 +94,7 @@ def token(
           --directory-role "Security Reader"
       alertgraph token --admin
     """
-    from alertgraph.identity.auth import Authenticator, AuthSettings, default_dev_grants
+    from alertgraph.identity.auth import mint_dev_token
 
     settings = _settings(database_url=database_url, default_tenant=tenant)
     store = _open_store(settings)
@@ -116,24 +116,19 @@ def token(
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--tenant") from None
         return
-    wids = list(directory_roles)  # template ids (the option's callback converts names)
-    if not scopes and not roles:
-        default_scopes, default_roles = default_dev_grants()
-        scopes = tuple(default_scopes)
-        if not wids:
-            wids = list(default_roles)
-    if app_id is None and user is None:
-        user = "admin@alertgraph.dev"
-    minted = Authenticator(store, AuthSettings()).mint(
-        tenant=settings.default_tenant,
-        user=user,
-        app_id=app_id,
-        scopes=scopes,
-        roles=roles,
-        directory_roles=wids,
-        expires_in=expires_in,
+    # directory roles arrive as template ids (the option's callback converts names)
+    click.echo(
+        mint_dev_token(
+            store,
+            tenant=settings.default_tenant,
+            user=user,
+            app_id=app_id,
+            scopes=scopes,
+            roles=roles,
+            directory_roles=directory_roles,
+            expires_in=expires_in,
+        )
     )
-    click.echo(minted)
 
 
 @click.group()

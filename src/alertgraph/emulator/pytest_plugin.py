@@ -65,22 +65,16 @@ class AlertgraphServer:
     ) -> str:
         """A bearer token, with the claims ``alertgraph token`` takes as options (no scopes and
         roles: every permission, delegated, plus the PIM directory roles)."""
-        from alertgraph.identity.auth import Authenticator, AuthSettings, default_dev_grants
+        from alertgraph.identity.auth import mint_dev_token
 
-        wids = list(directory_roles)
-        if not scopes and not roles:
-            default_scopes, default_roles = default_dev_grants()
-            scopes = default_scopes
-            wids = wids or list(default_roles)
-        if app_id is None and user is None:
-            user = "admin@alertgraph.dev"
-        return Authenticator(self._open(), AuthSettings()).mint(
+        return mint_dev_token(
+            self._open(),
             tenant=tenant or self.tenant,
             user=user,
             app_id=app_id,
             scopes=scopes,
             roles=roles,
-            directory_roles=wids,
+            directory_roles=directory_roles,
             expires_in=expires_in,
         )
 

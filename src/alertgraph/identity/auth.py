@@ -616,6 +616,38 @@ def default_dev_grants() -> tuple[list[str], list[str]]:
     return list(scopes), roles
 
 
+def mint_dev_token(
+    store: Store,
+    *,
+    tenant: str,
+    user: str | None = None,
+    app_id: str | None = None,
+    scopes: Sequence[str] = (),
+    roles: Sequence[str] = (),
+    directory_roles: Sequence[str] = (),
+    expires_in: int = 3600,
+) -> str:
+    """A token as ``alertgraph token`` mints it: with neither scopes nor roles it carries every
+    permission, delegated, plus the PIM directory roles; with neither user nor app it is the dev
+    admin user's."""
+    wids = list(directory_roles)
+    if not scopes and not roles:
+        default_scopes, default_roles = default_dev_grants()
+        scopes = default_scopes
+        wids = wids or list(default_roles)
+    if app_id is None and user is None:
+        user = "admin@alertgraph.dev"
+    return Authenticator(store, AuthSettings()).mint(
+        tenant=tenant,
+        user=user,
+        app_id=app_id,
+        scopes=scopes,
+        roles=roles,
+        directory_roles=wids,
+        expires_in=expires_in,
+    )
+
+
 def permission_table() -> str:
     """The Markdown table of docs/auth.md: every entity set and action, derived from the rows."""
     lines = [
@@ -651,6 +683,7 @@ __all__ = [
     "authorize",
     "default_dev_grants",
     "forbidden_code",
+    "mint_dev_token",
     "permission_table",
     "requirement",
     "role_template_id",
