@@ -43,16 +43,21 @@ def _listing(page: Page, path: str, query: str) -> tuple[Any, list[Any], str]:
 # ---- incidents --------------------------------------------------------------------------------
 
 
-def incidents(page: Page) -> Response:
-    outcome, rows, next_href = _listing(page, INCIDENTS, "")
+def _list_view(page: Page, path: str, template: str) -> Response:
+    """One page of a collection through the Graph handlers, rendered with ``template``."""
+    outcome, rows, next_href = _listing(page, path, "")
     return view(
         page,
-        "incidents.html",
+        template,
         status=200 if outcome.ok else outcome.status,
         outcome=outcome,
         rows=rows,
         next_href=next_href,
     )
+
+
+def incidents(page: Page) -> Response:
+    return _list_view(page, INCIDENTS, "incidents.html")
 
 
 def incident_page(page: Page) -> Response:
@@ -89,15 +94,7 @@ def incident_triage(page: Page) -> Response:
 
 
 def partner_alerts(page: Page) -> Response:
-    outcome, rows, next_href = _listing(page, PARTNER, "")
-    return view(
-        page,
-        "partner_list.html",
-        status=200 if outcome.ok else outcome.status,
-        outcome=outcome,
-        rows=rows,
-        next_href=next_href,
-    )
+    return _list_view(page, PARTNER, "partner_list.html")
 
 
 def partner_page(page: Page) -> Response:
