@@ -41,6 +41,11 @@ _DATETIME_RE = re.compile(
 _UTC_DATETIME_RE = re.compile(r"(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,7}))?Z$")
 _DAY_TICKS: dict[str, int] = {}  # "2024-05-01" → ticks at its midnight
 _DAY_TEXT: dict[int, str] = {}  # day number → "2024-05-01"
+# what format_datetime_fixed writes, for a date it accepted
+_FIXED_DATETIME_RE = re.compile(
+    r"\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{7}Z",
+    re.ASCII,
+)
 _DATE_RE = re.compile(r"(\d{4})-(\d{2})-(\d{2})$")
 _TIME_RE = re.compile(r"(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,12}))?)?$")
 _ISO_DURATION_RE = re.compile(
@@ -130,13 +135,30 @@ def _split_ticks(ticks: int) -> tuple[date, int, int]:
 
 def format_datetime(ticks: int) -> str:
     """Ticks → Graph's output form: UTC ``Z``, fraction without trailing zeros."""
-    day, seconds, fraction = _split_ticks(ticks)
+    days, rest = divmod(ticks, TICKS_PER_DAY)
+    day = _DAY_TEXT.get(days)
+    if day is None:
+        day = date.fromordinal(days + _EPOCH_ORDINAL).isoformat()
+        if len(_DAY_TEXT) < 100_000:
+            _DAY_TEXT[days] = day
+    seconds, fraction = divmod(rest, TICKS_PER_SECOND)
     hh, rest = divmod(seconds, 3600)
     mm, ss = divmod(rest, 60)
-    text = f"{day.isoformat()}T{hh:02d}:{mm:02d}:{ss:02d}"
     if fraction:
-        text += "." + f"{fraction:07d}".rstrip("0")
-    return text + "Z"
+        return f"{day}T{hh:02d}:{mm:02d}:{ss:02d}." + f"{fraction:07d}".rstrip("0") + "Z"
+    return f"{day}T{hh:02d}:{mm:02d}:{ss:02d}Z"
+
+
+def output_from_fixed(text: str) -> str:
+    """Fixed-width storage text (:func:`format_datetime_fixed`) → Graph's output form.
+
+    The same answer as ``format_datetime(parse_datetime(text))`` for text this module wrote,
+    without the round trip through ticks: stored JSON holds millions of these.
+    """
+    if len(text) == 28 and _FIXED_DATETIME_RE.match(text) is not None:
+        fraction = text[20:27].rstrip("0")
+        return f"{text[:19]}.{fraction}Z" if fraction else text[:19] + "Z"
+    return format_datetime(parse_datetime(text))
 
 
 def format_datetime_fixed(ticks: int) -> str:
@@ -653,7 +675,7 @@ def _read_plain_list(value: Any) -> Any:
 
 
 def _read_datetime(value: Any) -> Any:
-    return format_datetime(parse_datetime(value)) if isinstance(value, str) else value
+    return output_from_fixed(value) if isinstance(value, str) else value
 
 
 def _json_kind(value: Any) -> str:
