@@ -76,9 +76,8 @@ def test_restore_undoes_any_changes(store: Store, changes: list[tuple[str, int]]
 
 
 @pytest.mark.slow
-def test_restoring_10000_alerts_takes_under_2_seconds_on_sqlite(tmp_path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'speed.db'}")
-    ensure_schema(store)
+def test_restoring_10000_alerts_takes_under_2_seconds(store: Store) -> None:
+    """On both databases: PostgreSQL once planned this restore as a 10,000 x 10,000 loop (28 s)."""
     records = generate_alerts(
         10_000, seed=3, tenant_id=TENANT_A, start=datetime(2025, 1, 1, tzinfo=UTC), span_days=30
     )
@@ -97,7 +96,6 @@ def test_restoring_10000_alerts_takes_under_2_seconds_on_sqlite(tmp_path) -> Non
     assert took < 2, f"restore took {took:.2f} s"
     with store.engine.connect() as conn:
         assert conn.execute(select(table.c.id).where(table.c.title == "changed")).all() == []
-    store.engine.dispose()
 
 
 def test_restore_while_the_tenant_is_being_written(store: Store) -> None:

@@ -72,6 +72,14 @@ def save(store: Store, tenant: str, name: str) -> Snapshot:
                 .select_from(mirror)
                 .where(mirror.c[SNAPSHOT] == name, mirror.c[TENANT] == tenant)
             ).scalar_one()
+        if store.dialect == "postgresql":
+            # Fresh statistics for the copies: planned on a mirror it believes empty, a restore
+            # compared every row with every row (28 s at 10,000 alerts, 0.4 s after ANALYZE).
+            for set_name, (_, mirror) in SNAPSHOT_TABLES.items():
+                if counts[set_name]:
+                    conn.exec_driver_sql(
+                        "ANALYZE " + conn.dialect.identifier_preparer.format_table(mirror)
+                    )
         created = time.time()
         conn.execute(
             snapshots_table.insert().values(
@@ -179,14 +187,23 @@ def _copy_back(conn: Connection, table: Table, mirror: Table, tenant: str, name:
     columns = [column.name for column in table.columns]
     keys = [column.name for column in table.primary_key.columns]
     in_snapshot = and_(mirror.c[SNAPSHOT] == name, mirror.c[TENANT] == tenant)
-    same_row = and_(*(mirror.c[column].is_not_distinct_from(table.c[column]) for column in columns))
+    same_key = and_(*(table.c[key] == mirror.c[key] for key in keys))
+    # The key as plain equality (keys are never null) lets PostgreSQL join on it; compared only
+    # with IS NOT DISTINCT FROM, it compared every row with every row (25 s at 10,000 alerts).
+    same_row = and_(
+        same_key,
+        *(
+            mirror.c[column].is_not_distinct_from(table.c[column])
+            for column in columns
+            if column not in keys
+        ),
+    )
     conn.execute(
         table.delete().where(
             table.c[TENANT] == tenant,
             ~exists().where(in_snapshot, same_row),
         )
     )
-    same_key = and_(*(table.c[key] == mirror.c[key] for key in keys))
     conn.execute(
         table.insert().from_select(
             columns,

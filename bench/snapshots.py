@@ -1,0 +1,132 @@
+"""Time the emulator's snapshot restore: ``python -m bench.snapshots --alerts 10000``.
+
+Imports the first N benchmark alerts (full evidence) into a fresh database of each kind, saves a
+snapshot, and times a restore after each thing a connector test typically does to its tenant:
+nothing, change 100 alerts, change every alert, empty the tenant. Each case is timed ``--repeat``
+times (the median is reported). ``python -m bench.run`` calls :func:`measure`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import orjson
+from sqlalchemy import create_engine, text, update
+
+from alertgraph.emulator import snapshots
+from alertgraph.store.database import TENANT, Store
+from alertgraph.store.importer import import_records
+from bench import data
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_DATABASE = "alertgraph_bench_snapshots"
+
+
+def _fresh_url(kind: str, workdir: Path, pg: str) -> str:
+    if kind == "sqlite":
+        path = workdir / "snapshots.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}"'))
+        conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
+    admin.dispose()
+    return pg.rpartition("/")[0] + "/" + PG_DATABASE
+
+
+def measure(
+    ndjson: Path, alerts: int, workdir: Path, pg: str, repeat: int = 3
+) -> dict[str, dict[str, float]]:
+    """{database: {case: median seconds}} for a snapshot of the first ``alerts`` alerts."""
+    results: dict[str, dict[str, float]] = {}
+    for kind in ("sqlite", "postgresql") if pg else ("sqlite",):
+        store = Store.open(_fresh_url(kind, workdir, pg))
+        try:
+            results[kind] = _measure_one(store, ndjson, alerts, repeat)
+        finally:
+            store.engine.dispose()
+    return results
+
+
+def _measure_one(store: Store, ndjson: Path, alerts: int, repeat: int) -> dict[str, float]:
+    with ndjson.open("rb") as lines:
+        records = [orjson.loads(line) for line in itertools.islice(lines, alerts)]
+    import_records(
+        store,
+        data.ALERTS_PATH,
+        [(f"line {n + 1}", r) for n, r in enumerate(records)],
+        tenant=data.TENANT,
+    )
+    table = store.tables["alerts_v2"]
+    ids = [record["id"] for record in records]
+    saved: list[float] = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        snapshots.save(store, data.TENANT, "bench")
+        saved.append(time.perf_counter() - started)
+
+    def change(some: list[str]) -> Callable[[], None]:
+        def run() -> None:
+            with store.engine.begin() as conn:
+                conn.execute(
+                    update(table)
+                    .where(table.c[TENANT] == data.TENANT, table.c.id.in_(some))
+                    .values(title="changed by a test", _json=None)
+                )
+
+        return run
+
+    cases: dict[str, Callable[[], None]] = {
+        "unchanged": lambda: None,
+        "100 alerts changed": change(ids[:100]),
+        "every alert changed": change(ids),
+        "tenant emptied": lambda: snapshots.reset(store, data.TENANT) and None,
+    }
+    results = {"save": statistics.median(saved)}
+    for case, prepare in cases.items():
+        timings = []
+        for _ in range(repeat):
+            prepare()
+            started = time.perf_counter()
+            snapshots.restore(store, data.TENANT, "bench")
+            timings.append(time.perf_counter() - started)
+        results[case] = statistics.median(timings)
+    return results
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.snapshots", description=__doc__)
+    parser.add_argument("--alerts", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workdir", type=Path, default=Path("bench/.data"))
+    parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL ('' to skip)")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    ndjson, _ = data.generate(args.workdir, args.alerts, args.seed)
+    results = measure(ndjson, args.alerts, args.workdir, args.pg, args.repeat)
+    print(markdown(results, args.alerts))  # noqa: T201
+
+
+def markdown(results: dict[str, dict[str, float]], alerts: int) -> str:
+    kinds = list(results)
+    lines = [
+        f"Snapshot of {alerts:,} alerts: save, and restore after each case (median seconds)",
+        "",
+        "| case | " + " | ".join(kinds) + " |",
+        "|---|" + "---:|" * len(kinds),
+    ]
+    for case in next(iter(results.values()), {}):
+        lines.append(f"| {case} | " + " | ".join(f"{results[k][case]:.2f}" for k in kinds) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
