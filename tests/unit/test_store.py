@@ -58,3 +58,28 @@ def test_invalid_record_names_every_problem(store: Store) -> None:
     assert "'bogus' is not a member of microsoft.graph.security.alertStatus" in text
     assert "createdDateTime" in text
     assert "zone" in text
+
+
+def test_opening_an_older_database_adds_the_later_indexes(db_url: str) -> None:
+    from sqlalchemy import inspect, text
+
+    from alertgraph.schema.endpoints import LATER_INDEXES
+
+    names = [f"ix_{entity_set(s).table}_{n}" for s, n in LATER_INDEXES]
+    opened = Store.open(db_url)
+    with opened.engine.begin() as conn:
+        for name in names:
+            conn.execute(text(f'DROP INDEX "{name}"'))
+    opened.engine.dispose()
+    reopened = Store.open(db_url)
+    try:
+        with reopened.engine.connect() as conn:
+            inspector = inspect(conn)
+            present = {
+                index["name"]
+                for s, _ in LATER_INDEXES
+                for index in inspector.get_indexes(entity_set(s).table)
+            }
+        assert set(names) <= present
+    finally:
+        reopened.engine.dispose()

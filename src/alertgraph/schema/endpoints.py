@@ -209,6 +209,8 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
             ("status", "createdDateTime", "id"),
             ("incidentId",),
             ("serviceSource", "createdDateTime", "id"),
+            # an analyst's own queue (the console's "Assigned to"); added in 0.3
+            ("assignedTo", "createdDateTime", "id"),
         ),
     ),
     EntitySet(
@@ -246,7 +248,12 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
                 SECURITY_READ_ROLES,
             ),
         },
-        indexes=(("createdDateTime", "id"), ("lastUpdateDateTime", "id"), ("status",)),
+        indexes=(
+            ("createdDateTime", "id"),
+            ("lastUpdateDateTime", "id"),
+            ("status",),
+            ("assignedTo", "createdDateTime", "id"),  # added in 0.3
+        ),
     ),
     EntitySet(
         name="partner_alerts",
@@ -377,3 +384,7 @@ BY_NAME: dict[str, EntitySet] = {entity_set.name: entity_set for entity_set in E
 
 def entity_set(name: str) -> EntitySet:
     return BY_NAME[name]
+
+#: (entity set, index number) of indexes added after schema version 2: opening an older database
+#: creates them.
+LATER_INDEXES = (("alerts_v2", 6), ("incidents", 3))

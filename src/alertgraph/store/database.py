@@ -43,11 +43,12 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.schema import CreateIndex
 from sqlalchemy.types import TypeEngine
 
 from alertgraph.errors import did_you_mean
 from alertgraph.schema.edm import Model, Property, StructuredType, TypeRef, load_model
-from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet
+from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, LATER_INDEXES, EntitySet
 from alertgraph.store import sqlfunctions
 from alertgraph.store.codec import Codec, Converter, Problem, Reader, ValueProblem
 
@@ -307,6 +308,7 @@ class Store:
         self.metadata.create_all(self.engine, checkfirst=True)
         with self.engine.begin() as conn:
             _add_stored_json(conn)
+            _add_later_indexes(conn)
             current = conn.execute(
                 select(meta_table.c.value).where(meta_table.c.key == "schema_version")
             ).scalar()
@@ -531,6 +533,19 @@ def _add_stored_json(conn: Connection) -> None:
         present = {column["name"] for column in inspector.get_columns(table.name)}
         if STORED_JSON not in present:
             conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{STORED_JSON}" TEXT'))
+
+
+def _add_later_indexes(conn: Connection) -> None:
+    """Create the indexes of ``endpoints.LATER_INDEXES`` where missing (else a no-op).
+
+    An index changes no answer, so an older alertgraph may still open the database: no new
+    schema version for them.
+    """
+    for set_name, number in LATER_INDEXES:
+        wanted = f"ix_{BY_NAME[set_name].table}_{number}"
+        for index in TABLES[set_name].indexes:
+            if index.name == wanted:
+                conn.execute(CreateIndex(index, if_not_exists=True))
 
 
 def _join(where: str, key: str) -> str:
