@@ -196,4 +196,37 @@ def markdown(results: dict[str, Any]) -> str:
             f"- data: {samples['high_new']:,} alerts match severity+status; the hunted device "
             f"appears in {samples['device_alerts']} alerts"
         )
+    console = results.get("console", {})
+    if console:
+        kinds = list(console)
+        lines += [
+            "",
+            "Console pages rendered in process (session, Graph read, template), milliseconds "
+            "p50 / p95:",
+            "",
+            "| view | " + " | ".join(kinds) + " |",
+            "|---|" + "---|" * len(kinds),
+        ]
+        for view in console[kinds[0]]:
+            cells = [
+                f"{_ms(console[k][view]['p50_ms'])} / {_ms(console[k][view]['p95_ms'])}"
+                for k in kinds
+            ]
+            lines.append(f"| {view} | " + " | ".join(cells) + " |")
+    if "snapshots" in results:
+        lines += ["", snapshot_markdown(results["snapshots"], results["snapshot_alerts"])]
+    return "\n".join(lines)
+
+
+def snapshot_markdown(results: dict[str, dict[str, float]], alerts: int) -> str:
+    kinds = list(results)
+    lines = [
+        f"Emulator snapshot of {alerts:,} alerts: save, and restore after each case "
+        "(median seconds):",
+        "",
+        "| case | " + " | ".join(kinds) + " |",
+        "|---|" + "---|" * len(kinds),
+    ]
+    for case in next(iter(results.values()), {}):
+        lines.append(f"| {case} | " + " | ".join(f"{results[k][case]:.2f}" for k in kinds) + " |")
     return "\n".join(lines)

@@ -3,7 +3,9 @@
 Steps: generate alerts (cached) → import into alertgraph's SQLite (timed) → export a datasette
 copy → import into PostgreSQL (timed) → start the servers on loopback → for every scenario, on
 every system: p50/p95 at concurrency 1, throughput at 4 and 16 clients → parse+bind timing →
-server RSS while one client pages through every alert → a Markdown table and a JSON file.
+server RSS while one client pages through every alert → the console's pages rendered in process on
+both databases → the emulator's snapshot restore at 10,000 alerts → a Markdown table and a JSON
+file.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, text
 
-from bench import data, measure, report, scenarios
+from bench import console, data, measure, report, scenarios, snapshots
 from bench.servers import Server, start_alertgraph, start_datasette
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -53,6 +55,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="keep databases loaded by a past run")
     parser.add_argument("--clients", default="4,16", help="concurrency levels for throughput")
     parser.add_argument("--only", default="", help="comma-separated scenario names to run")
+    parser.add_argument(
+        "--no-console", action="store_true", help="skip the console's page renders"
+    )
+    parser.add_argument(
+        "--snapshot-alerts",
+        type=int,
+        default=10_000,
+        help="alerts in the snapshot restore timing (0 skips it)",
+    )
     return parser.parse_args(argv)
 
 
@@ -156,6 +167,19 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
     finally:
         for server in servers.values():
             server.stop()
+    if not args.no_console:
+        middle = samples.ids[len(samples.ids) // 2]
+        results["console"] = {"sqlite": console.measure(f"sqlite:///{sqlite_db}", middle)}
+        _say("console on SQLite timed")
+        if pg_url:
+            results["console"]["postgresql"] = console.measure(pg_url, middle)
+            _say("console on PostgreSQL timed")
+    if args.snapshot_alerts:
+        results["snapshots"] = snapshots.measure(
+            ndjson, min(args.snapshot_alerts, args.alerts), args.workdir, args.pg
+        )
+        results["snapshot_alerts"] = min(args.snapshot_alerts, args.alerts)
+        _say("snapshot restores timed")
     results["total_seconds"] = time.perf_counter() - started
     results["load_after"] = os.getloadavg()
     out = args.workdir / f"results-{args.alerts}-{time.strftime('%Y%m%d-%H%M%S')}.json"

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text, update
 from alertgraph.emulator import snapshots
 from alertgraph.store.database import TENANT, Store
 from alertgraph.store.importer import import_records
-from bench import data
+from bench import data, report
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_DATABASE = "alertgraph_bench_snapshots"
@@ -112,20 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     args.workdir.mkdir(parents=True, exist_ok=True)
     ndjson, _ = data.generate(args.workdir, args.alerts, args.seed)
     results = measure(ndjson, args.alerts, args.workdir, args.pg, args.repeat)
-    print(markdown(results, args.alerts))  # noqa: T201
-
-
-def markdown(results: dict[str, dict[str, float]], alerts: int) -> str:
-    kinds = list(results)
-    lines = [
-        f"Snapshot of {alerts:,} alerts: save, and restore after each case (median seconds)",
-        "",
-        "| case | " + " | ".join(kinds) + " |",
-        "|---|" + "---:|" * len(kinds),
-    ]
-    for case in next(iter(results.values()), {}):
-        lines.append(f"| {case} | " + " | ".join(f"{results[k][case]:.2f}" for k in kinds) + " |")
-    return "\n".join(lines)
+    print(report.snapshot_markdown(results, args.alerts))  # noqa: T201
 
 
 if __name__ == "__main__":
