@@ -93,7 +93,8 @@ def _bind(
     prefix: str = "",
 ) -> Query:
     model = load_model()
-    limits = _for_set(limits, entity_set.max_top, entity_set.page_size)
+    if limits.max_top != entity_set.max_top or limits.page_size != entity_set.page_size:
+        limits = _for_set(limits, entity_set.max_top, entity_set.page_size)  # hashes the limits
     binder = Binder(model, entity_set, prefix + "$filter", strict=limits.strict_graph)
     bound_filter: n.Pred | None = None
     aliases = {k: v for k, v in values.items() if k.startswith("@")}
