@@ -24,18 +24,21 @@ from alertgraph.schema.endpoints import BY_NAME, EntitySet, Navigation
 SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
 
 
+@n.quick_init  # built per request: see nodes.quick_init
 @dataclass(frozen=True, slots=True)
 class OrderKey:
     value: n.Value
     descending: bool
 
 
+@n.quick_init  # built per request: see nodes.quick_init
 @dataclass(frozen=True, slots=True)
 class Expand:
     navigation: Navigation
     query: Query
 
 
+@n.quick_init  # built per request: see nodes.quick_init
 @dataclass(frozen=True, slots=True)
 class Query:
     set_name: str
