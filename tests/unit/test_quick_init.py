@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from alertgraph.odata import nodes as n
-from alertgraph.odata import query
+from alertgraph.odata import projection, query
 
 
 def _twin(cls: type[Any]) -> type[Any]:
@@ -21,7 +21,13 @@ def _twin(cls: type[Any]) -> type[Any]:
 
 CLASSES = [
     value
-    for value in [*vars(n).values(), query.Query, query.OrderKey, query.Expand]
+    for value in [
+        *vars(n).values(),
+        query.Query,
+        query.OrderKey,
+        query.Expand,
+        projection.SelectItem,
+    ]
     if isinstance(value, type) and dataclasses.is_dataclass(value)
 ]
 

@@ -501,16 +501,19 @@ class Binder(FunctionBinder, CollectionBinder):
 
     def path(self, expr: p.Path, *, allow_collection: bool = False) -> n.Value:
         if len(expr.segments) == 1 and not self.entity_variables:
-            # a property of the queried entity, resolved once per spelling (see below)
+            # a lambda variable, or a property of the queried entity resolved once per spelling
+            # (see below)
             first = expr.segments[0]
-            if first not in self.variables:
-                known = self.memo.columns.get((self.memo.root(self.entity_set.name), first))
-                if known is not None:
-                    if self.strict:
-                        self.check_strict(known[0], 0, expr.pos)
-                    if known[1].type.collection and not allow_collection:
-                        return self.finish(known[1], allow_collection, expr)  # raises
-                    return known[1]
+            var = self.variables.get(first)
+            if var is not None:
+                return var
+            known = self.memo.columns.get((self.memo.root(self.entity_set.name), first))
+            if known is not None:
+                if self.strict:
+                    self.check_strict(known[0], 0, expr.pos)
+                if known[1].type.collection and not allow_collection:
+                    return self.finish(known[1], allow_collection, expr)  # raises
+                return known[1]
         segments = list(expr.segments)
         pos = expr.pos
         first = segments[0]

@@ -132,6 +132,13 @@ class Token:
         return hash((self.kind, self.text, self.pos))
 
 
+#: the kind of a token by its first character, where that decides it (a name starting with a
+#: letter may still be a GUID or a typed literal; one starting with '$' is a name)
+_KIND_BY_FIRST_CHAR = {
+    **dict.fromkeys(_LETTERS | {"$"}, "name"),
+    **dict.fromkeys(_PUNCT_ONLY, "punct"),
+    "'": "string",
+}
 _NAME = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*"
 _STRING = _TOKEN_RES[6][1].pattern
 #: Every token with the whitespace before it, in one ``findall``: one C call per option instead of
@@ -168,22 +175,20 @@ def tokenize(text: str, option: str) -> list[Token]:
     cleanly; otherwise the token-by-token lexer below runs again to raise the right error."""
     tokens: list[Token] = []
     append = tokens.append
+    kinds = _KIND_BY_FIRST_CHAR
     pos = 0
     for space, piece in _PIECES.findall(text):
         if space:
             pos += len(space)
-        char = piece[0]
-        if char in _LETTERS:
-            # the only tokens starting with a letter: a typed literal ends in ', a GUID has '-'
-            kind = "typed" if piece[-1] == "'" else "guid" if "-" in piece else "name"
-        elif char in _PUNCT_ONLY:
-            kind = "punct"
-        elif char == "'":
-            kind = "string"
-        elif char == "$":
-            kind = "name"
-        else:  # numbers, dates, times, '-', JSON strings, aliases: the pattern names the kind
-            match = _BY_FIRST_CHAR.get(char, _TOKEN_RE).match(text, pos)
+        kind = kinds.get(piece[0])
+        if kind == "name":
+            # the other tokens starting with a letter: a typed literal ends in ', a GUID has '-'
+            if piece[-1] == "'":
+                kind = "typed"
+            elif "-" in piece:
+                kind = "guid"
+        elif kind is None:  # numbers, dates, times, '-', JSON strings, aliases: ask the pattern
+            match = _BY_FIRST_CHAR.get(piece[0], _TOKEN_RE).match(text, pos)
             if match is None or match.lastgroup is None or match.end() != pos + len(piece):
                 return _tokenize_each(text, option)  # after a gap: pos is off, see below
             kind = match.lastgroup

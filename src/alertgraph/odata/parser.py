@@ -370,15 +370,18 @@ class Parser:
             raise self.error("expected an expression, found the end of the text")
         token = self.tokens[self.index]
         kind = token.kind
-        if kind == "string":  # primary() inlined for the commonest operands
-            self.index += 1
-            self.count(token.pos)
-            return self.string(token)
-        if kind == "name":
-            lowered = token.text.lower()
+        if kind == "string" or kind == "name":  # primary() inlined for the commonest operands
+            lowered = token.text.lower() if kind == "name" else ""
             if lowered != "not":
                 self.index += 1
-                self.count(token.pos)
+                self.nodes += 1
+                if self.nodes > self.limits.max_nodes:
+                    raise self.too_many_nodes(token.pos)
+                if kind == "string":
+                    value = token.text[1:-1].replace("''", "'")
+                    if len(value) > self.limits.max_literal_length:
+                        self.check_length(value, token.pos)  # raises
+                    return Literal("string", value, token.pos)
                 return self.name(token, lowered)
             following = self.peek(1)
             # 'not' followed by an operator keyword is a property called "not"; rare, but legal

@@ -8,8 +8,10 @@ import re
 from dataclasses import dataclass
 
 from alertgraph.errors import ODataError
+from alertgraph.odata.nodes import quick_init
 
 
+@quick_init  # one per selected property, per request
 @dataclass(frozen=True, slots=True)
 class SelectItem:
     path: tuple[str, ...]  # ("*",) for the star

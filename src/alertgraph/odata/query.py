@@ -166,7 +166,7 @@ def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, .
         if item.path == ("*",):
             return None
         first = item.path[0]
-        if any("." in segment for segment in item.path):
+        if "." in first or (len(item.path) > 1 and any("." in part for part in item.path)):
             raise ODataError(
                 "type-cast segments in $select are not supported; select the property by name",
                 option=option,
@@ -207,8 +207,9 @@ def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, .
                 )
             path.append(member)
             type_name = child.properties[member].type.name
-        if tuple(path) not in paths:
-            paths.append(tuple(path))
+        selected = tuple(path)
+        if selected not in paths:
+            paths.append(selected)
     return tuple(paths)
 
 
