@@ -129,34 +129,43 @@ class Binder(FunctionBinder, CollectionBinder):
         assert_never(expr)
 
     def comparison(self, expr: p.Binary) -> n.Pred:
-        for condition, other in ((expr.left, expr.right), (expr.right, expr.left)):
-            if (
-                expr.op in ("eq", "ne")
-                and isinstance(other, p.Literal)
-                and other.kind == "bool"
-                and _is_condition(condition)
-            ):
-                # a condition compared with true or false, like has/in/any(...) eq true
-                compared = n.Is(self.predicate(condition), other.text == "true")
-                return compared if expr.op == "eq" else n.Not(compared)
-        if isinstance(expr.right, p.Literal) and not isinstance(expr.left, p.Literal):
-            left = self.value(expr.left)
-            right = self.operand_for(left, expr.right, expr.op)
-        elif isinstance(expr.left, p.Literal) and not isinstance(expr.right, p.Literal):
-            right = self.value(expr.right)
-            left = self.operand_for(right, expr.left, expr.op)
+        op, left_expr, right_expr = expr.op, expr.left, expr.right
+        left_literal = isinstance(left_expr, p.Literal)
+        right_literal = isinstance(right_expr, p.Literal)
+        if op in ("eq", "ne") and (left_literal or right_literal):
+            for condition, other in ((left_expr, right_expr), (right_expr, left_expr)):
+                if isinstance(other, p.Literal) and other.kind == "bool":
+                    if not _is_condition(condition):
+                        continue
+                    # a condition compared with true or false, like has/in/any(...) eq true
+                    compared = n.Is(self.predicate(condition), other.text == "true")
+                    return compared if op == "eq" else n.Not(compared)
+        if right_literal and not left_literal:
+            left = self.value(left_expr)
+            right = self.operand_for(left, right_expr, op)
+        elif left_literal and not right_literal:
+            right = self.value(right_expr)
+            left = self.operand_for(right, left_expr, op)
         else:
-            left = self.value(expr.left)
-            right = self.value(expr.right)
-            self.check_comparable(left, right, expr.op, expr.pos)
-        for side in (left, right):
-            if side.type.collection or side.type.structured:
-                raise self.error(
-                    f"'{expr.op}' cannot compare a value of type {describe(side.type)}; "
-                    "use any() or all() for collections and compare primitive members",
-                    expr.pos,
-                )
-        if expr.op not in ("eq", "ne"):
+            left = self.value(left_expr)
+            right = self.value(right_expr)
+            self.check_comparable(left, right, op, expr.pos)
+        left_type, right_type = left.type, right.type
+        # the checks below only when they can fail (they run for every comparison)
+        if (
+            left_type.collection
+            or left_type.structured
+            or right_type.collection
+            or right_type.structured
+        ):
+            for side in (left, right):
+                if side.type.collection or side.type.structured:
+                    raise self.error(
+                        f"'{op}' cannot compare a value of type {describe(side.type)}; "
+                        "use any() or all() for collections and compare primitive members",
+                        expr.pos,
+                    )
+        if op not in ("eq", "ne") and n.BINARY in (left_type.kind, right_type.kind):
             for side in (left, right):
                 if side.type.kind in (n.BOOLEAN, n.GUID) and isinstance(side, n.Lit):
                     continue
@@ -222,6 +231,8 @@ class Binder(FunctionBinder, CollectionBinder):
     # ---- values ------------------------------------------------------------------------------
 
     def value(self, expr: p.Expr) -> n.Value:
+        if type(expr) is p.Path and expr.segments[-1].lower() != "$count":
+            return self.path(expr)  # the commonest, without walking the cases below
         match expr:
             case p.Literal():
                 return self.literal(expr)
@@ -489,6 +500,20 @@ class Binder(FunctionBinder, CollectionBinder):
     # ---- paths -------------------------------------------------------------------------------
 
     def path(self, expr: p.Path, *, allow_collection: bool = False) -> n.Value:
+        if len(expr.segments) == 1 and not self.entity_variables:
+            # a lambda variable, or a property of the queried entity resolved once per spelling
+            # (see below)
+            first = expr.segments[0]
+            var = self.variables.get(first)
+            if var is not None:
+                return var
+            known = self.memo.columns.get((self.memo.root(self.entity_set.name), first))
+            if known is not None:
+                if self.strict:
+                    self.check_strict(known[0], 0, expr.pos)
+                if known[1].type.collection and not allow_collection:
+                    return self.finish(known[1], allow_collection, expr)  # raises
+                return known[1]
         segments = list(expr.segments)
         pos = expr.pos
         first = segments[0]
@@ -727,31 +752,7 @@ class Binder(FunctionBinder, CollectionBinder):
         return self._vtype(type_ref, json=True, nullable=True)
 
     def _vtype(self, type_ref: TypeRef, *, json: bool, nullable: bool) -> n.VType:
-        key = (type_ref, json, nullable)
-        found = self.memo.vtypes.get(key)
-        if found is None:
-            found = self.memo.vtypes[key] = self._new_vtype(type_ref, json=json, nullable=nullable)
-        return found
-
-    def _new_vtype(self, type_ref: TypeRef, *, json: bool, nullable: bool) -> n.VType:
-        name = type_ref.name
-        if name in self.model.enums:
-            return n.VType(
-                name,
-                type_ref.collection,
-                json=json or type_ref.collection,
-                enum=True,
-                nullable=nullable,
-            )
-        if name in self.model.types:
-            return n.VType(name, type_ref.collection, json=True, structured=True)
-        kind = NUMERIC_EDM.get(name, name)
-        return n.VType(
-            kind,
-            type_ref.collection,
-            json=json or type_ref.collection,
-            nullable=nullable or type_ref.collection,
-        )
+        return self.memo.vtype(type_ref, json=json, nullable=nullable)
 
 
 def day_number(text: str) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from alertgraph.errors import ODataError
 from alertgraph.odata import nodes as n
 from alertgraph.odata import parser as p
-from alertgraph.odata.names import describe, lookup
+from alertgraph.odata.names import MEMO_SIZE, Memo, describe, lookup
 from alertgraph.schema.edm import Model, StructuredType
 from alertgraph.schema.endpoints import BY_NAME, EntitySet, Navigation
 
@@ -21,6 +21,7 @@ class CollectionBinder:
     """The collection part of bind.Binder (which provides the attributes declared here)."""
 
     model: Model
+    memo: Memo
     entity_set: EntitySet
     scopes: list[str]
     variables: dict[str, n.Var]
@@ -61,23 +62,22 @@ class CollectionBinder:
         cast: str | None = None
         if len(segments) > 1 and "." in segments[-1]:
             cast, segments = segments[-1], segments[:-1]
+            path = p.Path(segments, path.pos)
         shown = "/".join(segments)
-        if cast is not None and self.collection_navigation(p.Path(segments, path.pos)):
+        if cast is not None and self.collection_navigation(path):
             raise self.error(
                 f"a type cast after the navigation property '{shown}' is not supported (its "
                 f"entity set has no derived types); use {shown}/$count or {shown}/any(x: ...)",
                 path.pos,
             )
-        source = self.path(p.Path(segments, path.pos), allow_collection=True)
+        source = self.path(path, allow_collection=True)
         if not source.type.collection:
             raise self.error(
                 f"{what} needs a collection; '{shown}' is {describe(source.type)}", pos
             )
         if not isinstance(source, n.Prop | n.JsonPath | n.Var):
             raise self.error(f"{what} over this collection is not supported", pos)
-        element = n.VType(
-            source.type.kind, json=True, enum=source.type.enum, structured=source.type.structured
-        )
+        element = self.memo.element(source.type)
         if cast is None:
             return source, element, None
         if not element.structured:
@@ -132,8 +132,21 @@ class CollectionBinder:
         """The collection-valued navigation property ``source`` names on the queried entity."""
         if len(source.segments) != 1 or source.segments[0] in self.variables:
             return None
+        # remembered per spelling for the served sets (every lambda asks, and a miss scans the
+        # navigation names case-insensitively)
+        key = (self.entity_set.name, source.segments[0])
+        served = BY_NAME.get(key[0]) is self.entity_set
+        navigations = self.memo.navigations
+        if served and key in navigations:
+            return navigations[key]
+        found = self._collection_navigation(key[1])
+        if served and len(navigations) < MEMO_SIZE:
+            navigations[key] = found
+        return found
+
+    def _collection_navigation(self, written: str) -> Navigation | None:
         struct = self.model.types[self.entity_set.type_name]
-        name = lookup(source.segments[0], struct.navigation)
+        name = lookup(written, struct.navigation)
         if name is None or lookup(name, struct.properties) is not None:
             return None
         navigation = self.entity_set.navigation(name)

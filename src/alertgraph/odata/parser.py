@@ -136,6 +136,8 @@ PRECEDENCE = {
 
 
 _FUNCTIONS_WITH_TYPE_ARG = frozenset({"isof", "cast"})
+#: lower-cased names that may be literals (INF and NaN only as written)
+_NAME_LITERALS = frozenset({"true", "false", "null", "inf", "nan"})
 _DURATION_RE = re.compile(r"-?P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$")
 
 
@@ -222,10 +224,12 @@ class Parser:
     def count(self, pos: int) -> None:
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
-            raise self.error(
-                f"the expression has more than {self.limits.max_nodes} nodes; simplify it",
-                pos,
-            )
+            raise self.too_many_nodes(pos)
+
+    def too_many_nodes(self, pos: int) -> ODataError:
+        return self.error(
+            f"the expression has more than {self.limits.max_nodes} nodes; simplify it", pos
+        )
 
     def enter(self, pos: int) -> None:
         self.depth += 1
@@ -246,7 +250,10 @@ class Parser:
 
     def tall(self, node: Expr, *children: Expr) -> Expr:
         """Record ``node``'s height from its children's."""
-        height = 1 + max((self.height(child) for child in children), default=0)
+        if len(children) == 1:  # not, -, a lambda: no generator for the one child
+            height = 1 + self.heights.get(id(children[0]), 1)
+        else:
+            height = 1 + max((self.height(child) for child in children), default=0)
         self.set_height(node, height, getattr(node, "pos", 0))
         return node
 
@@ -259,13 +266,23 @@ class Parser:
 
     def expression(self, min_power: int = 1) -> Expr:
         left = self.unary()
+        tokens = self.tokens
         while True:
-            op = self.keyword()
-            power = PRECEDENCE.get(op) if op is not None else None
-            if op is None or power is None or power < min_power:
+            # keyword(), next() and count() inlined: this loop runs once per operator and operand
+            index = self.index
+            if index >= self.ntokens:
                 return left
-            token = self.next()
-            self.count(token.pos)
+            token = tokens[index]
+            if token.kind != "name":
+                return left
+            op = token.text.lower()
+            power = PRECEDENCE.get(op)
+            if power is None or power < min_power:
+                return left
+            self.index = index + 1
+            self.nodes += 1
+            if self.nodes > self.limits.max_nodes:
+                raise self.too_many_nodes(token.pos)
             if op == "in":
                 following = self.peek()
                 if following is not None and following.kind == "alias":
@@ -294,8 +311,13 @@ class Parser:
             left_height = heights.get(id(left), 1)
             if not (op in ("and", "or") and isinstance(left, Binary) and left.op == op):
                 left_height += 1
+            right_height = heights.get(id(right), 1) + 1
             left = Binary(op, left, right, token.pos)
-            self.set_height(left, max(left_height, heights.get(id(right), 1) + 1), token.pos)
+            # set_height() inlined
+            height = left_height if left_height > right_height else right_height
+            if height > self.limits.max_depth:
+                self.set_height(left, height, token.pos)  # raises
+            heights[id(left)] = height
 
     def in_items(self, left: Expr, pos: int, source: Parser) -> Expr:
         """The list after ``in``, read by ``source`` (this parser, or an alias's)."""
@@ -347,7 +369,20 @@ class Parser:
         if self.index >= self.ntokens:
             raise self.error("expected an expression, found the end of the text")
         token = self.tokens[self.index]
-        if token.kind == "name" and token.text.lower() == "not":
+        kind = token.kind
+        if kind == "string" or kind == "name":  # primary() inlined for the commonest operands
+            lowered = token.text.lower() if kind == "name" else ""
+            if lowered != "not":
+                self.index += 1
+                self.nodes += 1
+                if self.nodes > self.limits.max_nodes:
+                    raise self.too_many_nodes(token.pos)
+                if kind == "string":
+                    value = token.text[1:-1].replace("''", "'")
+                    if len(value) > self.limits.max_literal_length:
+                        self.check_length(value, token.pos)  # raises
+                    return Literal("string", value, token.pos)
+                return self.name(token, lowered)
             following = self.peek(1)
             # 'not' followed by an operator keyword is a property called "not"; rare, but legal
             if following is not None and not (
@@ -361,7 +396,7 @@ class Parser:
                 operand = self.unary()
                 self.depth -= 1
                 return self.tall(Unary("not", operand, token.pos), operand)
-        if token.kind == "punct" and token.text == "-":
+        if kind == "punct" and token.text == "-":
             self.next()
             self.count(token.pos)
             following = self.peek()
@@ -387,7 +422,7 @@ class Parser:
         match token.kind:
             # the commonest kinds first (the cases are tried in order)
             case "name":
-                return self.name(token)
+                return self.name(token, token.text.lower())
             case "string":
                 return self.string(token)
             case "punct":
@@ -516,15 +551,23 @@ class Parser:
             )
         return Literal("enum", value, token.pos, type_name=prefix)
 
-    def name(self, token: Token) -> Expr:
-        lowered = token.text.lower()
-        if lowered in ("true", "false"):
-            return Literal("bool", lowered, token.pos)
-        if lowered == "null":
-            return Literal("null", "null", token.pos)
-        if token.text in ("INF", "NaN"):
-            return Literal("double", token.text, token.pos)
-        if self.at_punct("("):
+    def name(self, token: Token, lowered: str) -> Expr:
+        """A name token (read; ``lowered`` is its text in lower case): a keyword literal, a
+        function call or a path."""
+        if lowered in _NAME_LITERALS:
+            if lowered in ("true", "false"):
+                return Literal("bool", lowered, token.pos)
+            if lowered == "null":
+                return Literal("null", "null", token.pos)
+            if token.text in ("INF", "NaN"):
+                return Literal("double", token.text, token.pos)
+        index = self.index
+        if index >= self.ntokens:
+            return Path((token.text,), token.pos)
+        following = self.tokens[index]
+        if following.kind != "punct":
+            return Path((token.text,), token.pos)  # the commonest: a property before an operator
+        if following.text == "(":
             if lowered in ("any", "all"):
                 raise self.error(
                     f"{lowered}() must follow a collection, like tags/{lowered}(t: t eq 'x')",

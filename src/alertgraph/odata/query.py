@@ -24,18 +24,21 @@ from alertgraph.schema.endpoints import BY_NAME, EntitySet, Navigation
 SCOPE_FILTER = "scopeId eq '/' and scopeType eq 'DirectoryRole'"
 
 
+@n.quick_init  # built per request: see nodes.quick_init
 @dataclass(frozen=True, slots=True)
 class OrderKey:
     value: n.Value
     descending: bool
 
 
+@n.quick_init  # built per request: see nodes.quick_init
 @dataclass(frozen=True, slots=True)
 class Expand:
     navigation: Navigation
     query: Query
 
 
+@n.quick_init  # built per request: see nodes.quick_init
 @dataclass(frozen=True, slots=True)
 class Query:
     set_name: str
@@ -93,7 +96,8 @@ def _bind(
     prefix: str = "",
 ) -> Query:
     model = load_model()
-    limits = _for_set(limits, entity_set.max_top, entity_set.page_size)
+    if limits.max_top != entity_set.max_top or limits.page_size != entity_set.page_size:
+        limits = _for_set(limits, entity_set.max_top, entity_set.page_size)  # hashes the limits
     binder = Binder(model, entity_set, prefix + "$filter", strict=limits.strict_graph)
     bound_filter: n.Pred | None = None
     aliases = {k: v for k, v in values.items() if k.startswith("@")}
@@ -162,7 +166,7 @@ def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, .
         if item.path == ("*",):
             return None
         first = item.path[0]
-        if any("." in segment for segment in item.path):
+        if "." in first or (len(item.path) > 1 and any("." in part for part in item.path)):
             raise ODataError(
                 "type-cast segments in $select are not supported; select the property by name",
                 option=option,
@@ -203,8 +207,9 @@ def _select(entity_set: EntitySet, text: str, prefix: str) -> tuple[tuple[str, .
                 )
             path.append(member)
             type_name = child.properties[member].type.name
-        if tuple(path) not in paths:
-            paths.append(tuple(path))
+        selected = tuple(path)
+        if selected not in paths:
+            paths.append(selected)
     return tuple(paths)
 
 
