@@ -209,7 +209,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
             ("status", "createdDateTime", "id"),
             ("incidentId",),
             ("serviceSource", "createdDateTime", "id"),
-            # an analyst's own queue (the console's "Assigned to"); added in 0.3
+            # an analyst's own queue (the console's "Assigned to")
             ("assignedTo", "createdDateTime", "id"),
         ),
     ),
@@ -252,7 +252,7 @@ ENTITY_SETS: tuple[EntitySet, ...] = (
             ("createdDateTime", "id"),
             ("lastUpdateDateTime", "id"),
             ("status",),
-            ("assignedTo", "createdDateTime", "id"),  # added in 0.3
+            ("assignedTo", "createdDateTime", "id"),
         ),
     ),
     EntitySet(
