@@ -257,7 +257,9 @@ def test_the_pool_is_used_for_large_files_when_a_core_is_idle(tmp_path, monkeypa
     assert importer._default_workers(path) == 0  # small file: a pool costs more than it saves
     monkeypatch.setattr(importer, "PARALLEL_MIN_BYTES", 1)
     assert importer._default_workers(path) == 2
-    monkeypatch.setattr(importer.os, "getloadavg", lambda: (3.5, 3.0, 3.0))
+    monkeypatch.setattr(importer.os, "getloadavg", lambda: (1.5, 1.0, 1.0))
+    assert importer._default_workers(path) == 2  # half a core idle, and the average lags
+    monkeypatch.setattr(importer.os, "getloadavg", lambda: (2.0, 2.0, 2.0))
     assert importer._default_workers(path) == 0  # both cores busy: validate in one process
     monkeypatch.setattr(importer.os, "sched_getaffinity", lambda _pid: {0})
     monkeypatch.setattr(importer.os, "getloadavg", lambda: (0.0, 0.0, 0.0))

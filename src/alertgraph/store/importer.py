@@ -541,14 +541,16 @@ def _parallel(
 def _default_workers(path: Path) -> int:
     """A process per core for a large NDJSON file, when the machine has cores to spare.
 
-    On a machine already busy (load average above cores - 1) the workers would only share the CPU
-    time one process gets, and pay for starting and for passing rows: measured 2x slower there
-    (docs/performance.md), so the import validates in its own process.
+    On a machine whose every core is already busy (load average at least the number of cores) the
+    workers would only share the CPU time one process gets, and pay for starting and for passing
+    rows: measured 2x slower there (docs/performance.md), so the import validates in its own
+    process. Below that they pay: the load average lags a minute behind, and a stricter rule
+    turned the pool off on an idle 2-core machine just after a test run (load 1.5).
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if path.stat().st_size < PARALLEL_MIN_BYTES or not cores or cores < 2:
         return 0
-    if os.getloadavg()[0] > cores - 1:
+    if os.getloadavg()[0] >= cores:
         return 0
     return cores
 
