@@ -64,8 +64,9 @@ def test_opening_an_older_database_adds_the_later_indexes(db_url: str) -> None:
     from sqlalchemy import inspect, text
 
     from alertgraph.schema.endpoints import LATER_INDEXES
+    from alertgraph.store.database import index_name
 
-    names = [f"ix_{entity_set(s).table}_{n}" for s, n in LATER_INDEXES]
+    names = [index_name(entity_set(s), n) for s, n in LATER_INDEXES]
     opened = Store.open(db_url)
     with opened.engine.begin() as conn:
         for name in names:

@@ -127,20 +127,20 @@ def _parse_datetime(text: str) -> int:
     return ticks
 
 
-def _split_ticks(ticks: int) -> tuple[date, int, int]:
-    days, rest = divmod(ticks, TICKS_PER_DAY)
-    seconds, fraction = divmod(rest, TICKS_PER_SECOND)
-    return date.fromordinal(days + _EPOCH_ORDINAL), seconds, fraction
-
-
-def format_datetime(ticks: int) -> str:
-    """Ticks → Graph's output form: UTC ``Z``, fraction without trailing zeros."""
-    days, rest = divmod(ticks, TICKS_PER_DAY)
+def _day_text(days: int) -> str:
+    """Day number since 0001-01-01 → "YYYY-MM-DD", cached (output formats millions of these)."""
     day = _DAY_TEXT.get(days)
     if day is None:
         day = date.fromordinal(days + _EPOCH_ORDINAL).isoformat()
         if len(_DAY_TEXT) < 100_000:
             _DAY_TEXT[days] = day
+    return day
+
+
+def format_datetime(ticks: int) -> str:
+    """Ticks → Graph's output form: UTC ``Z``, fraction without trailing zeros."""
+    days, rest = divmod(ticks, TICKS_PER_DAY)
+    day = _day_text(days)
     seconds, fraction = divmod(rest, TICKS_PER_SECOND)
     hh, rest = divmod(seconds, 3600)
     mm, ss = divmod(rest, 60)
@@ -164,11 +164,7 @@ def output_from_fixed(text: str) -> str:
 def format_datetime_fixed(ticks: int) -> str:
     """Ticks → fixed-width UTC text with 7 digits, which sorts as text like the instants do."""
     days, rest = divmod(ticks, TICKS_PER_DAY)
-    day = _DAY_TEXT.get(days)
-    if day is None:
-        day = date.fromordinal(days + _EPOCH_ORDINAL).isoformat()
-        if len(_DAY_TEXT) < 100_000:
-            _DAY_TEXT[days] = day
+    day = _day_text(days)
     seconds, fraction = divmod(rest, TICKS_PER_SECOND)
     hh, rest = divmod(seconds, 3600)
     mm, ss = divmod(rest, 60)

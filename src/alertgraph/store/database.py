@@ -116,10 +116,15 @@ def build_tables(model: Model, metadata: MetaData) -> dict[str, Table]:
                     expressions.append(table.c[column_name[1:]].desc())
                 else:
                     expressions.append(table.c[column_name])
-            Index(f"ix_{entity_set.table}_{number}", *expressions)
+            Index(index_name(entity_set, number), *expressions)
         _default_order_index(entity_set, table)
         tables[entity_set.name] = table
     return tables
+
+
+def index_name(entity_set: EntitySet, number: int) -> str:
+    """The name of the ``number``-th index declared on ``entity_set``'s row in endpoints."""
+    return f"ix_{entity_set.table}_{number}"
 
 
 def _default_order_index(entity_set: EntitySet, table: Table) -> None:
@@ -498,6 +503,10 @@ class Store:
         return plan
 
 
+#: values _as_jsonb may change (the rest read back from JSONB as they are)
+_NESTED = (dict, list, float)
+
+
 def _as_jsonb(value: Any) -> Any:
     """A JSON value as it reads back from a PostgreSQL JSONB column."""
     if isinstance(value, dict):
@@ -509,13 +518,12 @@ def _as_jsonb(value: Any) -> Any:
         else:
             ordered.sort(key=_utf8_length)
         return {
-            key: _as_jsonb(item) if isinstance(item, dict | list | float) else item
+            key: _as_jsonb(item) if isinstance(item, _NESTED) else item
             for key in ordered
             for item in (value[key],)
         }
     if isinstance(value, list):
-        nested = (dict, list, float)
-        return [_as_jsonb(item) if isinstance(item, nested) else item for item in value]
+        return [_as_jsonb(item) if isinstance(item, _NESTED) else item for item in value]
     if isinstance(value, float) and value.is_integer() and abs(value) >= 1e16:
         return int(value)
     return value
@@ -542,7 +550,7 @@ def _add_later_indexes(conn: Connection) -> None:
     schema version for them.
     """
     for set_name, number in LATER_INDEXES:
-        wanted = f"ix_{BY_NAME[set_name].table}_{number}"
+        wanted = index_name(BY_NAME[set_name], number)
         for index in TABLES[set_name].indexes:
             if index.name == wanted:
                 conn.execute(CreateIndex(index, if_not_exists=True))
