@@ -26,6 +26,26 @@ import orjson
 TENANT = "b0000000-0000-4000-8000-00000000beef"
 START = datetime(2025, 1, 1, tzinfo=UTC)
 ALERTS_PATH = "security/alerts_v2"
+#: the PostgreSQL server the benchmarks use unless told otherwise (--pg)
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def fresh_database(kind: str, workdir: Path, pg: str, name: str) -> str:
+    """The URL of an empty database called ``name``: a SQLite file in ``workdir`` (``kind``
+    "sqlite"), or a database dropped and created again on the PostgreSQL server at ``pg``."""
+    if kind == "sqlite":
+        path = workdir / f"{name}.db"
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return pg.rpartition("/")[0] + "/" + name
 
 
 @dataclass

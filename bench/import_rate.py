@@ -14,25 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
-
 from bench import data
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def _fresh(kind: str, workdir: Path, pg: str) -> str:
-    if kind == "sqlite":
-        path = workdir / "import-rate.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text('DROP DATABASE IF EXISTS "alertgraph_import_rate"'))
-        conn.execute(text('CREATE DATABASE "alertgraph_import_rate"'))
-    admin.dispose()
-    return pg.rpartition("/")[0] + "/alertgraph_import_rate"
+#: the database each kind of server gets for the timing (made afresh per worker count)
+DATABASE = "alertgraph_import_rate"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -43,7 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--alerts", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workers", default="0,2", help="worker counts to time")
-    parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL ('' to skip)")
+    parser.add_argument("--pg", default=data.DEFAULT_PG, help="PostgreSQL server URL ('' to skip)")
     parser.add_argument("--workdir", type=Path, default=Path("bench/.data"))
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -57,7 +42,7 @@ def main(argv: list[str] | None = None) -> None:
     ]
     for kind in kinds:
         for workers in [int(w) for w in args.workers.split(",")]:
-            store = Store.open(_fresh(kind, args.workdir, args.pg))
+            store = Store.open(data.fresh_database(kind, args.workdir, args.pg, DATABASE))
             started = time.perf_counter()
             import_file(store, ndjson, data.ALERTS_PATH, tenant=data.TENANT, workers=workers)
             seconds = time.perf_counter() - started

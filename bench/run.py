@@ -27,8 +27,6 @@ from sqlalchemy import create_engine, text
 from bench import console, data, measure, report, scenarios, snapshots
 from bench.servers import Server, start_alertgraph, start_datasette
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
@@ -46,7 +44,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--requests", type=int, default=300, help="requests per system and scenario (p50)"
     )
     parser.add_argument("--pages", type=int, default=1000, help="the deep page to reach")
-    parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL ('' to skip)")
+    parser.add_argument("--pg", default=data.DEFAULT_PG, help="PostgreSQL server URL ('' to skip)")
     parser.add_argument("--no-datasette", action="store_true")
     parser.add_argument("--no-walk", action="store_true", help="skip the RSS walk over all alerts")
     parser.add_argument(
@@ -55,9 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reuse", action="store_true", help="keep databases loaded by a past run")
     parser.add_argument("--clients", default="4,16", help="concurrency levels for throughput")
     parser.add_argument("--only", default="", help="comma-separated scenario names to run")
-    parser.add_argument(
-        "--no-console", action="store_true", help="skip the console's page renders"
-    )
+    parser.add_argument("--no-console", action="store_true", help="skip the console's page renders")
     parser.add_argument(
         "--snapshot-alerts",
         type=int,
@@ -175,10 +171,10 @@ def run(argv: list[str] | None = None) -> dict[str, Any]:
             results["console"]["postgresql"] = console.measure(pg_url, middle)
             _say("console on PostgreSQL timed")
     if args.snapshot_alerts:
-        results["snapshots"] = snapshots.measure(
-            ndjson, min(args.snapshot_alerts, args.alerts), args.workdir, args.pg
-        )
         results["snapshot_alerts"] = min(args.snapshot_alerts, args.alerts)
+        results["snapshots"] = snapshots.measure(
+            ndjson, results["snapshot_alerts"], args.workdir, args.pg
+        )
         _say("snapshot restores timed")
     results["total_seconds"] = time.perf_counter() - started
     results["load_after"] = os.getloadavg()

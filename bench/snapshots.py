@@ -16,29 +16,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from sqlalchemy import create_engine, text, update
+from sqlalchemy import update
 
 from alertgraph.emulator import snapshots
 from alertgraph.store.database import TENANT, Store
 from alertgraph.store.importer import import_records
 from bench import data, report
 
-DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PG_DATABASE = "alertgraph_bench_snapshots"
-
-
-def _fresh_url(kind: str, workdir: Path, pg: str) -> str:
-    if kind == "sqlite":
-        path = workdir / "snapshots.db"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    admin = create_engine(pg, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}"'))
-        conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-    admin.dispose()
-    return pg.rpartition("/")[0] + "/" + PG_DATABASE
+#: the database each kind of server gets for the timing (made afresh every run)
+DATABASE = "alertgraph_bench_snapshots"
 
 
 def measure(
@@ -47,7 +33,7 @@ def measure(
     """{database: {case: median seconds}} for a snapshot of the first ``alerts`` alerts."""
     results: dict[str, dict[str, float]] = {}
     for kind in ("sqlite", "postgresql") if pg else ("sqlite",):
-        store = Store.open(_fresh_url(kind, workdir, pg))
+        store = Store.open(data.fresh_database(kind, workdir, pg, DATABASE))
         try:
             results[kind] = _measure_one(store, ndjson, alerts, repeat)
         finally:
@@ -83,11 +69,14 @@ def _measure_one(store: Store, ndjson: Path, alerts: int, repeat: int) -> dict[s
 
         return run
 
+    def empty() -> None:
+        snapshots.reset(store, data.TENANT)
+
     cases: dict[str, Callable[[], None]] = {
         "unchanged": lambda: None,
         "100 alerts changed": change(ids[:100]),
         "every alert changed": change(ids),
-        "tenant emptied": lambda: snapshots.reset(store, data.TENANT) and None,
+        "tenant emptied": empty,
     }
     results = {"save": statistics.median(saved)}
     for case, prepare in cases.items():
@@ -106,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--alerts", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=Path("bench/.data"))
-    parser.add_argument("--pg", default=DEFAULT_PG, help="PostgreSQL server URL ('' to skip)")
+    parser.add_argument("--pg", default=data.DEFAULT_PG, help="PostgreSQL server URL ('' to skip)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
