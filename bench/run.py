@@ -64,13 +64,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def _load_sqlite(args: argparse.Namespace, ndjson: Path) -> tuple[Path, dict[str, Any]]:
-    db = args.workdir / f"alertgraph-{args.alerts}-{args.seed}.db"
+    name = f"alertgraph-{args.alerts}-{args.seed}"
+    db = args.workdir / f"{name}.db"
     stamp = db.with_suffix(".import.json")
     if args.reuse and db.exists() and stamp.exists():
         return db, json.loads(stamp.read_text())
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
-    loaded = data.import_alertgraph(f"sqlite:///{db}", ndjson, args.alerts)
+    url = data.fresh_database("sqlite", args.workdir, args.pg, name)
+    loaded = data.import_alertgraph(url, ndjson, args.alerts)
     info = {"seconds": loaded.seconds, "rate": loaded.rate}
     stamp.write_text(json.dumps(info))
     return db, info
@@ -78,21 +78,19 @@ def _load_sqlite(args: argparse.Namespace, ndjson: Path) -> tuple[Path, dict[str
 
 def _load_postgres(args: argparse.Namespace, ndjson: Path) -> tuple[str, dict[str, Any]]:
     name = f"alertgraph_bench_{args.alerts}_{args.seed}"
-    admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
-    base, _, _ = args.pg.rpartition("/")
-    url = f"{base}/{name}"
     stamp = args.workdir / f"{name}.import.json"
-    try:
-        with admin.connect() as conn:
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
-            ).scalar()
-            if args.reuse and exists and stamp.exists():
-                return url, json.loads(stamp.read_text())
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    finally:
-        admin.dispose()
+    if args.reuse and stamp.exists():
+        admin = create_engine(args.pg, isolation_level="AUTOCOMMIT")
+        try:
+            with admin.connect() as conn:
+                exists = conn.execute(
+                    text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+                ).scalar()
+        finally:
+            admin.dispose()
+        if exists:
+            return f"{args.pg.rpartition('/')[0]}/{name}", json.loads(stamp.read_text())
+    url = data.fresh_database("postgresql", args.workdir, args.pg, name)
     # The importer leaves PostgreSQL analyzed and its visibility map set (COPY FREEZE into the
     # fresh tables): nothing is run after it, so the suite measures what a user gets.
     loaded = data.import_alertgraph(url, ndjson, args.alerts)
