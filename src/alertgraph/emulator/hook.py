@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,10 +18,11 @@ from starlette.responses import Response
 from alertgraph.emulator import faults, journal, throttle
 from alertgraph.emulator.spec import FaultSpec, ThrottleSpec, fault_spec, parse_throttle
 from alertgraph.emulator.tables import controls_table, ensure_schema
-from alertgraph.errors import TooManyRequests
+from alertgraph.errors import GraphError, TooManyRequests
 from alertgraph.schema.endpoints import EntitySet
 from alertgraph.settings import Settings
 from alertgraph.store.database import TENANT, Store
+from alertgraph.store.prepared import Prepared
 
 #: the security API's alert type: its lists are the ones Graph answers partially (206)
 ALERT_TYPE = "microsoft.graph.security.alert"
@@ -61,6 +62,23 @@ class Controls:
     faults: FaultSpec | None
 
 
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The faults chosen for one request: a delay first, then an error or a shaped answer."""
+
+    wait_ms: float = 0
+    error: GraphError | None = None
+    partial: bool = False
+    unknown_enums: bool = False
+
+    def carry_out(self, ticket: Ticket) -> None:
+        """After the delay: raise the injected error, or mark the ticket for shaping."""
+        if self.error is not None:
+            raise self.error
+        ticket.partial = self.partial
+        ticket.unknown_enums = self.unknown_enums
+
+
 class Emulator:
     """Built once per app from the serve settings."""
 
@@ -73,36 +91,35 @@ class Emulator:
         self.journal = settings.journal
         if self.admin or self.journal or self.faults or self.throttle.mode != "off":
             ensure_schema(store)
+        table = controls_table
+        #: asked on every request while the admin API is on: compiled once
+        self._stored_controls = Prepared(
+            select(table.c.settings).where(table.c[TENANT] == bindparam("tenant")),
+            store.engine.dialect,
+        )
 
     def controls(self, tenant: str) -> Controls:
         """The serve options overlaid by the tenant's run-time controls."""
         if not self.admin:
             return Controls(self.throttle, self.faults)
-        table = controls_table
         with self.store.reading() as conn:
-            stored = conn.execute(
-                select(table.c.settings).where(table.c[TENANT] == tenant)
-            ).scalar()
-        return overlay(Controls(self.throttle, self.faults), stored)
+            found = self._stored_controls.rows(conn, {"tenant": tenant})
+        return overlay(Controls(self.throttle, self.faults), found[0][0] if found else None)
 
     def ticket(self, tenant: str, app_id: str | None, started: float) -> Ticket:
         """A request of ``tenant`` authenticated at ``started`` (time.monotonic())."""
         return Ticket(tenant, app_id, started, journal=self.journal)
 
-    async def admit(self, ticket: Ticket, *, method: str, path: str) -> None:
-        """Decide the request's fate; raises the GraphError it must fail with, if any."""
-        tenant, app_id = ticket.tenant, ticket.app_id
+    def decide(self, ticket: Ticket, *, method: str, path: str) -> Decision | None:
+        """The synchronous half of :meth:`admit` (database reads only, no waiting): raises a
+        throttle refusal, or says what the request's faults are; ``None`` when none can apply."""
         if not self.admin and self.faults is None and self.throttle.mode == "off":
-            return
-        controls = await run_in_threadpool(self.controls, tenant)
+            return None
+        tenant, app_id = ticket.tenant, ticket.app_id
+        controls = self.controls(tenant)
         if controls.throttle.mode != "off":
-            refusal = await run_in_threadpool(
-                throttle.check,
-                self.store,
-                controls.throttle,
-                tenant=tenant,
-                app_id=app_id or "-",
-                path=path,
+            refusal = throttle.check(
+                self.store, controls.throttle, tenant=tenant, app_id=app_id or "-", path=path
             )
             if refusal is not None:
                 raise TooManyRequests(
@@ -112,16 +129,25 @@ class Emulator:
                 )
         spec = controls.faults
         if spec is None or not faults.applies(spec, method, path):
+            return None
+        sequence = faults.next_sequence(self.store, tenant)
+        return Decision(
+            wait_ms=faults.delay_ms(spec, tenant, sequence),
+            error=faults.injected_error(spec, tenant, sequence),
+            partial=faults.partial(spec, tenant, sequence),
+            unknown_enums=spec.unknown_enums,
+        )
+
+    async def admit(self, ticket: Ticket, *, method: str, path: str) -> None:
+        """Decide the request's fate; raises the GraphError it must fail with, if any."""
+        if not self.admin and self.faults is None and self.throttle.mode == "off":
             return
-        sequence = await run_in_threadpool(faults.next_sequence, self.store, tenant)
-        wait = faults.delay_ms(spec, tenant, sequence)
-        if wait:
-            await asyncio.sleep(wait / 1000)
-        error = faults.injected_error(spec, tenant, sequence)
-        if error is not None:
-            raise error
-        ticket.partial = faults.partial(spec, tenant, sequence)
-        ticket.unknown_enums = spec.unknown_enums
+        decision = await run_in_threadpool(self.decide, ticket, method=method, path=path)
+        if decision is None:
+            return
+        if decision.wait_ms:
+            await asyncio.sleep(decision.wait_ms / 1000)
+        decision.carry_out(ticket)
 
     async def finish(self, ticket: Ticket | None, request: Request, response: Response) -> None:
         """Journal the request (with ``--journal``) once its response is built."""

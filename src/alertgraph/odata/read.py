@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from alertgraph.errors import NotFound, ODataError, entity_not_found
-from alertgraph.odata import keyset, paging, statements
+from alertgraph.odata import keyset, paging, plans, statements
 from alertgraph.odata.context import ReadContext
 from alertgraph.odata.options import RawOptions, split_query
 from alertgraph.odata.query import Query, bind_query, check_scope_filter
@@ -31,6 +31,7 @@ from alertgraph.odata.shape import (
 from alertgraph.odata.sql import Renderer
 from alertgraph.schema.endpoints import BY_NAME, EntitySet
 from alertgraph.store.database import PARENT, STORED_JSON, TABLES, TENANT
+from alertgraph.store.prepared import Prepared
 
 #: A collection reached through a non-contained navigation: rows whose property equals a value
 #: (``security/incidents/{id}/alerts`` is alerts with ``incidentId`` = id).
@@ -136,10 +137,33 @@ def get_entity(
 
     A dict, or with ``ctx.raw`` possibly the serialized body (an orjson.Fragment).
     """
+    cache = plans.plans_of(ctx.store)
+    cache_key = _entity_key(ctx, entity_set, raw_query) if parent_key is None else None
+    plan: plans.EntityPlan | None = (
+        cache.get(cache_key, entity_set) if cache_key is not None else None
+    )
+    if plan is not None:
+        with ctx.store.reading() as conn:
+            found = plan.row.rows(conn, {"tenant": ctx.tenant, "key": key})
+        if not found:
+            raise entity_not_found(entity_set.path, key)
+        if found[0][0] is not None:
+            return orjson.Fragment(plan.prefix + found[0][0][1:])
     _options, query = prepare(ctx, entity_set, raw_query, single=True)
     table = TABLES[entity_set.name]
     context = context_url(ctx.service_root, entity_set, query, parent_key, entity=True)
     stored = stored_serves(ctx, query)
+    if stored and cache_key is not None and plan is None:
+        lookup = sa.select(table.c[STORED_JSON]).where(
+            table.c[TENANT] == sa.bindparam("tenant", ""), table.c["id"] == sa.bindparam("key", "")
+        )
+        prefix = f'{{"@odata.context":{orjson.dumps(context).decode()},'
+        cache.put(
+            cache_key,
+            plans.EntityPlan(
+                entity_set, Prepared(lookup, ctx.store.engine.dialect), prefix, context
+            ),
+        )
     with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
         conditions = [table.c[TENANT] == ctx.tenant, table.c["id"] == key]
@@ -163,6 +187,20 @@ def get_entity(
     return body
 
 
+def _entity_key(ctx: ReadContext, entity_set: EntitySet, raw_query: str) -> tuple[Any, ...]:
+    """Everything a plan of one entity's read depends on (the key and tenant are binds)."""
+    return (
+        "entity",
+        id(entity_set),
+        raw_query,
+        ctx.service_root,
+        ctx.version,
+        ctx.evolvable,
+        ctx.raw,
+        ctx.limits,
+    )
+
+
 def list_collection(
     ctx: ReadContext,
     entity_set: EntitySet,
@@ -181,6 +219,13 @@ def list_collection(
     ``$top`` is the page size (the set's page size without it); a next link follows while rows
     remain and keeps that page size.
     """
+    cache = plans.plans_of(ctx.store)
+    cache_key = _list_key(ctx, entity_set, raw_query, parent_key, link, context_path)
+    plan: plans.ListPlan | None = (
+        cache.get(cache_key, entity_set) if cache_key is not None else None
+    )
+    if plan is not None:
+        return _run_list_plan(ctx, entity_set, parent_key, plan)
     options, query = prepare(ctx, entity_set, raw_query)
     if entity_set.requires_scope_filter and link is None:
         check_scope_filter(query)
@@ -215,6 +260,46 @@ def list_collection(
         context = context.replace(
             f"#{collection_path(entity_set, parent_key)}", f"#{context_path}", 1
         )
+    if cache_key is not None and stored and page_size > 0 and not renderer.used_now:
+        segment_statements = [select if s is None else select.where(s) for s in segments]
+        count_along = bool(query.count and renderer.pg)
+        if count_along:
+            count_column = _count_of(table, conditions).label("_count")
+            segment_statements[0] = segment_statements[0].add_columns(count_column)
+        pages = [
+            Prepared(statement.order_by(*order).limit(page_size + 1), ctx.store.engine.dialect)
+            for statement in segment_statements
+        ]
+        count = None
+        if query.count:
+            counting = sa.select(sa.func.count()).select_from(table).where(*conditions)
+            count = Prepared(counting, ctx.store.engine.dialect)
+        path = context_path or collection_path(entity_set, parent_key)
+        skipping = entity_set.skip_paging
+        plan = plans.ListPlan(
+            entity_set=entity_set,
+            pages=tuple(pages),
+            page_parameters=tuple(page.parameters() for page in pages),
+            count=count,
+            count_parameters=count.parameters() if count is not None else None,
+            count_along=count_along,
+            page_size=page_size,
+            columns=tuple(column.name for column in segment_statements[0].selected_columns),
+            first_sort_key=len(columns),
+            sort_keys=len(keys),
+            context=context,
+            next_base=f"{ctx.service_root}/{path}?",
+            next_parts=tuple(
+                raw
+                for name, raw in options.parts
+                if name != ("$skip" if skipping else "$skiptoken")
+            ),
+            next_skip=(query.skip or 0) + page_size if skipping else None,
+            secret=secret,
+            binding=binding,
+        )
+        cache.put(cache_key, plan)
+        return _run_list_plan(ctx, entity_set, parent_key, plan)
     body: dict[str, Any] = {"@odata.context": context}
     with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
@@ -224,6 +309,7 @@ def list_collection(
         if query.count and not count_along:
             body["@odata.count"] = _count(conn, table, conditions)
         rows: list[Any] = []
+        counted: int | None = None
         for number, segment in enumerate(segments if page_size > 0 else []):
             wanted = page_size + 1 - len(rows)
             if wanted <= 0:
@@ -232,10 +318,14 @@ def list_collection(
             if count_along and number == 0:
                 statement = statement.add_columns(_count_of(table, conditions).label("_count"))
             statement = statement.order_by(*order).limit(wanted)
-            rows.extend(statements.execute(conn, statement).mappings())
+            found = list(statements.execute(conn, statement).mappings())
+            if count_along and number == 0 and found:
+                counted = int(found[0]["_count"])
+            rows += found
         if count_along:
+            # the first segment carries the count; it may have had no row while a later one did
             body["@odata.count"] = (
-                int(rows[0]["_count"]) if rows else _count(conn, table, conditions)
+                counted if counted is not None else _count(conn, table, conditions)
             )
         more = len(rows) > page_size
         rows = rows[:page_size]
@@ -257,6 +347,76 @@ def list_collection(
             parts = [raw for name, raw in options.parts if name != "$skiptoken"]
             parts.append(f"$skiptoken={new_token}")
         body["@odata.nextLink"] = base + "?" + "&".join(parts)
+    return body
+
+
+def _list_key(
+    ctx: ReadContext,
+    entity_set: EntitySet,
+    raw_query: str,
+    parent_key: str | None,
+    link: Link | None,
+    context_path: str | None,
+) -> tuple[Any, ...] | None:
+    """Everything a page's plan depends on; None when a part can't be a key."""
+    key = (
+        "list",
+        id(entity_set),
+        raw_query,
+        ctx.tenant,
+        ctx.service_root,
+        ctx.version,
+        ctx.evolvable,
+        ctx.raw,
+        ctx.limits,
+        parent_key,
+        link,
+        context_path,
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
+
+
+def _run_list_plan(
+    ctx: ReadContext, entity_set: EntitySet, parent_key: str | None, plan: plans.ListPlan
+) -> dict[str, Any]:
+    """A page by its plan: one statement (two for SQLite's $count), rows spliced as stored."""
+    body: dict[str, Any] = {"@odata.context": plan.context}
+    with ctx.store.reading() as conn:
+        _check_parent(ctx, conn, entity_set, parent_key)
+        rows: list[tuple[Any, ...]] = []
+        along: int | None = None
+        for number, page in enumerate(plan.pages):
+            found = statements.run(conn, page, plan.page_parameters[number])
+            if number == 0 and plan.count_along and found:
+                along = int(found[0][-1])
+            rows += found
+            if len(rows) > plan.page_size:
+                break
+        if plan.count is not None:
+            if along is None:
+                along = int(statements.run(conn, plan.count, plan.count_parameters)[0][0])
+            body["@odata.count"] = along
+        more = len(rows) > plan.page_size
+        rows = rows[: plan.page_size]
+        if all(row[0] is not None for row in rows):
+            body["value"] = [orjson.Fragment(row[0]) for row in rows]
+        else:  # rows written before stored JSON existed
+            # (only the first segment carries PostgreSQL's count column)
+            named = [dict(zip(plan.columns, row, strict=False)) for row in rows]
+            body["value"] = stored_entities(ctx, conn, entity_set, named)
+    if more and rows:
+        if plan.next_skip is not None:
+            last_part = f"$skip={plan.next_skip}"
+        else:
+            start = plan.first_sort_key
+            values = tuple(rows[-1][start : start + plan.sort_keys])
+            token = paging.encode(plan.secret, plan.binding, paging.Position(values))
+            last_part = f"$skiptoken={token}"
+        body["@odata.nextLink"] = plan.next_base + "&".join((*plan.next_parts, last_part))
     return body
 
 

@@ -61,6 +61,8 @@ class Renderer:
         self.element_types: dict[int, n.VType] = {}
         #: Python functions this statement calls on SQLite (store/sqlfunctions.py registers them)
         self.sqlite_functions: set[str] = set()
+        #: the statement holds this request's instant: it can't be reused by a later request
+        self.used_now = False
 
     # ---- predicates ---------------------------------------------------------------------------
 
@@ -522,6 +524,8 @@ class Renderer:
         return sa.func.odata_nonzero(divisor)
 
     def constant_time(self, name: str) -> int:
+        if name == "now":
+            self.used_now = True
         return {"now": self.now, "mindatetime": codec.MIN_TICKS, "maxdatetime": codec.MAX_TICKS}[
             name
         ]

@@ -17,6 +17,7 @@ from alertgraph.odata.query import Query
 from alertgraph.odata.sql import Renderer
 from alertgraph.schema.edm import load_model
 from alertgraph.store import codec, sqlfunctions
+from alertgraph.store.prepared import Prepared
 
 
 def renderer(ctx: ReadContext, query: Query, table: Any) -> Renderer:
@@ -35,14 +36,33 @@ def execute(conn: Connection, statement: Any) -> CursorResult[Any]:
     """Run a read statement; evaluation failures (bad arithmetic, division by zero) are 400s."""
     try:
         return conn.execute(statement)
-    except sa.exc.DataError as exc:
-        message = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
-        raise _evaluation_error(message) from None
-    except sa.exc.OperationalError as exc:
-        # a raising SQLite function: only odata_nonzero raises
-        if sqlfunctions.RAISED not in str(exc.orig):
+    except (sa.exc.DataError, sa.exc.OperationalError) as exc:
+        mapped = _mapped(exc)
+        if mapped is None:
             raise
-        raise _evaluation_error("division by zero") from None
+        raise mapped from None
+
+
+def run(conn: Connection, prepared: Prepared, parameters: Any) -> list[tuple[Any, ...]]:
+    """:func:`execute` for a statement of a kept plan (compiled once, run on the driver)."""
+    try:
+        return prepared.run(conn, parameters)
+    except (sa.exc.DataError, sa.exc.OperationalError) as exc:
+        mapped = _mapped(exc)
+        if mapped is None:
+            raise
+        raise mapped from None
+
+
+def _mapped(exc: sa.exc.DBAPIError) -> ODataError | None:
+    """The 400 a failed evaluation means; None for any other failure."""
+    if isinstance(exc, sa.exc.DataError):
+        message = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+        return _evaluation_error(message)
+    # an OperationalError: a raising SQLite function (only odata_nonzero raises), or not ours
+    if sqlfunctions.RAISED not in str(exc.orig):
+        return None
+    return _evaluation_error("division by zero")
 
 
 def _evaluation_error(message: str) -> ODataError:

@@ -385,6 +385,7 @@ BY_NAME: dict[str, EntitySet] = {entity_set.name: entity_set for entity_set in E
 def entity_set(name: str) -> EntitySet:
     return BY_NAME[name]
 
+
 #: (entity set, index number) of indexes added after schema version 2: opening an older database
 #: creates them.
 LATER_INDEXES = (("alerts_v2", 6), ("incidents", 3))

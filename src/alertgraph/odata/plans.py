@@ -1,0 +1,103 @@
+"""Plans of the hot reads, kept per store: a request seen before skips parse, bind and SQL building.
+
+A page or an entity answered from stored JSON depends on its request (set, query string, tenant,
+service root, version, preference, limits) and on the rows, nothing else. So what read.py works
+out before it touches the database (the page size, the paging binding, the context URL, the
+next link's parts and the statements, compiled as :class:`~alertgraph.store.prepared.Prepared`)
+is kept under all of those and reused; connectors poll the same URLs over and over. A statement
+holding the request's instant (``now()``) is never kept, nor is anything that failed. The plans
+hold no rows, so a write, an import or a snapshot restore never makes one stale.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Any
+
+from alertgraph.schema.endpoints import EntitySet
+from alertgraph.store.database import Store
+from alertgraph.store.prepared import Prepared
+
+#: plans kept per store, least recently used dropped first (a plan is a few KB at most)
+PLANS_KEPT = 2048
+
+
+@dataclass(frozen=True, slots=True)
+class ListPlan:
+    """One page of a collection from stored JSON.
+
+    A page past a position is read as keyset segments (keyset.seek_segments), one statement
+    each, in order, until one row more than the page size says a next page exists.
+    """
+
+    entity_set: EntitySet  # the very row it was made for (keys hold its id)
+    pages: tuple[Prepared, ...]  # each LIMIT page size + 1
+    page_parameters: tuple[Any, ...]
+    #: the count alone: SQLite's $count, and PostgreSQL's when the page has no row to carry it
+    count: Prepared | None
+    count_parameters: Any
+    count_along: bool  # PostgreSQL: the page's last column holds the count
+    page_size: int
+    columns: tuple[str, ...]  # the page's column names: stored JSON, the key, then sort keys
+    first_sort_key: int  # where the sort keys start in a row
+    sort_keys: int  # how many: their values in the last row make the next $skiptoken
+    context: str
+    next_base: str  # the next link up to its '?'
+    next_parts: tuple[str, ...]  # the request's options but the paging one
+    next_skip: int | None  # $skip paging: the next page's offset; None: keyset $skiptoken
+    secret: bytes
+    binding: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntityPlan:
+    """One entity by key from stored JSON: the body is the prefix, then the stored object."""
+
+    entity_set: EntitySet  # the very row it was made for (keys hold its id)
+    row: Prepared  # takes binds "tenant" and "key"
+    prefix: str  # '{"@odata.context":"...",'
+    context: str
+
+
+class PlanCache:
+    """A bounded, thread-safe map from a request's key to its plan."""
+
+    def __init__(self, size: int = PLANS_KEPT) -> None:
+        self._size = size
+        self._plans: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, entity_set: EntitySet) -> Any:
+        """The plan kept under ``key`` for ``entity_set``, or None."""
+        with self._lock:
+            plan = self._plans.get(key)
+            if plan is not None:
+                self._plans.move_to_end(key)
+        # keys name the entity set by id(); an id can be reused once a set is gone
+        return plan if plan is not None and plan.entity_set is entity_set else None
+
+    def put(self, key: Hashable, plan: Any) -> None:
+        with self._lock:
+            self._plans[key] = plan
+            while len(self._plans) > self._size:
+                self._plans.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._plans)
+
+
+_CACHES: weakref.WeakKeyDictionary[Store, PlanCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def plans_of(store: Store) -> PlanCache:
+    """The plan cache of ``store`` (one per store, made on first use)."""
+    cache = _CACHES.get(store)
+    if cache is None:
+        with _CACHES_LOCK:
+            cache = _CACHES.setdefault(store, PlanCache())
+    return cache
