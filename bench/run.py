@@ -242,9 +242,15 @@ def _measure_all(
                     measure.check(response, f"{name} {scenario}")
 
                 runs[name] = one
-        latencies = measure.interleaved_latency(
-            runs, count=args.requests, seconds=args.latency_seconds or args.seconds
-        )
+        budget = args.latency_seconds or args.seconds
+        if scenario == "page 1000" and "datasette" in runs:
+            # datasette reads its deep page by OFFSET for seconds each time, pushing the other
+            # systems' pages out of the caches between their requests: it is timed on its own
+            slow = {"datasette": runs.pop("datasette")}
+            latencies = measure.interleaved_latency(runs, count=args.requests, seconds=budget)
+            latencies |= measure.interleaved_latency(slow, count=args.requests, seconds=budget)
+        else:
+            latencies = measure.interleaved_latency(runs, count=args.requests, seconds=budget)
         conn.close()
         row: dict[str, Any] = {}
         for name in systems:

@@ -110,6 +110,13 @@ class Emulator:
         """A request of ``tenant`` authenticated at ``started`` (time.monotonic())."""
         return Ticket(tenant, app_id, started, journal=self.journal)
 
+    def quiet(self, tenant: str) -> bool:
+        """Whether admitting ``tenant``'s requests writes nothing: no throttle and no faults."""
+        if not self.admin and self.faults is None and self.throttle.mode == "off":
+            return True
+        controls = self.controls(tenant)
+        return controls.throttle.mode == "off" and controls.faults is None
+
     def decide(self, ticket: Ticket, *, method: str, path: str) -> Decision | None:
         """The synchronous half of :meth:`admit` (database reads only, no waiting): raises a
         throttle refusal, or says what the request's faults are; ``None`` when none can apply."""

@@ -152,6 +152,15 @@ class Authenticator:
         )
         return principal
 
+    def remembered(self, authorization: str | None) -> Principal | None:
+        """The caller when this header's token was verified before and still holds, else None
+        (then :meth:`authenticate` decides). Reads memory and, once a minute, the key table."""
+        try:
+            token = _bearer_token(authorization)
+        except Unauthorized:
+            return None
+        return self._remembered(token)
+
     def _remembered(self, token: str) -> Principal | None:
         """The principal of a token verified earlier, while it is unexpired and its key current.
 
