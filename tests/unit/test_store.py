@@ -84,3 +84,34 @@ def test_opening_an_older_database_adds_the_later_indexes(db_url: str) -> None:
         assert set(names) <= present
     finally:
         reopened.engine.dispose()
+
+
+def test_postgresql_gets_order_twins_of_filtered_indexes(db_url: str) -> None:
+    """On PostgreSQL every declared index ending in a set's default order has a twin in that
+    exact order (nulls last descending), also on a database opened from before they existed;
+    SQLite's own indexes already give that order and get none."""
+    from sqlalchemy import inspect, text
+
+    from alertgraph.schema.endpoints import ENTITY_SETS
+    from alertgraph.store.database import order_twins
+
+    twins = {(es.table, name) for es in ENTITY_SETS for _, name in order_twins(es)}
+    assert ("security_alerts", "ix_security_alerts_2_order") in twins
+    opened = Store.open(db_url)
+    postgresql = opened.dialect == "postgresql"
+    if postgresql:
+        with opened.engine.begin() as conn:
+            conn.execute(text('DROP INDEX "ix_security_alerts_2_order"'))
+    opened.engine.dispose()
+    reopened = Store.open(db_url)
+    try:
+        with reopened.engine.connect() as conn:
+            inspector = inspect(conn)
+            present = {
+                (table, index["name"])
+                for table in {table for table, _ in twins}
+                for index in inspector.get_indexes(table)
+            }
+        assert (twins <= present) if postgresql else not (twins & present)
+    finally:
+        reopened.engine.dispose()

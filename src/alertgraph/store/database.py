@@ -137,6 +137,7 @@ def _default_order_index(entity_set: EntitySet, table: Table) -> None:
     """
     if entity_set.default_order == (("id", False),):
         return  # the primary key is the order
+    order = entity_set.default_order
     expressions: list[Any] = [table.c[TENANT]]
     for name, descending in entity_set.default_order:
         column = table.c[name]
@@ -145,6 +146,27 @@ def _default_order_index(entity_set: EntitySet, table: Table) -> None:
         else:
             expressions.append(column.desc().nulls_last() if descending else column.nulls_first())
     Index(f"ix_{entity_set.table}_order", *expressions).ddl_if(dialect="postgresql")
+    for number, name in order_twins(entity_set):
+        prefix = [table.c[column] for column in entity_set.indexes[number][: -len(order)]]
+        Index(name, table.c[TENANT], *prefix, *expressions[1:]).ddl_if(dialect="postgresql")
+
+
+def order_twins(entity_set: EntitySet) -> list[tuple[int, str]]:
+    """(number, name) of the PostgreSQL twin of each declared index that filters by some columns
+    and ends in the set's default order, e.g. ``(severity, status, createdDateTime, id)``.
+
+    For the same reason as ``ix_<table>_order``: a plain PostgreSQL index cannot give the order
+    ``createdDateTime DESC NULLS LAST, id``, so a filtered page walked the default-order index
+    and discarded the rows that did not match (1.25 ms against 0.34 ms at a million alerts).
+    """
+    order = tuple(name for name, _ in entity_set.default_order)
+    if order == ("id",):
+        return []
+    return [
+        (number, f"{index_name(entity_set, number)}_order")
+        for number, columns in enumerate(entity_set.indexes)
+        if len(columns) > len(order) and tuple(columns[-len(order) :]) == order
+    ]
 
 
 METADATA = MetaData()
@@ -544,15 +566,18 @@ def _add_stored_json(conn: Connection) -> None:
 
 
 def _add_later_indexes(conn: Connection) -> None:
-    """Create the indexes of ``endpoints.LATER_INDEXES`` where missing (else a no-op).
+    """Create the indexes of ``endpoints.LATER_INDEXES``, and PostgreSQL's order twins, where
+    missing (else a no-op; on a large database the first open builds them).
 
     An index changes no answer, so an older alertgraph may still open the database: no new
     schema version for them.
     """
-    for set_name, number in LATER_INDEXES:
-        wanted = index_name(BY_NAME[set_name], number)
-        for index in TABLES[set_name].indexes:
-            if index.name == wanted:
+    wanted = {index_name(BY_NAME[set_name], number) for set_name, number in LATER_INDEXES}
+    if conn.dialect.name == "postgresql":  # the order twins came later too
+        wanted |= {name for es in ENTITY_SETS for _, name in order_twins(es)}
+    for table in TABLES.values():
+        for index in table.indexes:
+            if index.name in wanted:
                 conn.execute(CreateIndex(index, if_not_exists=True))
 
 
