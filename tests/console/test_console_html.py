@@ -27,6 +27,14 @@ def _ago(days: float) -> str:
     return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _earlier_today(hours: float) -> str:
+    """``hours`` ago, but not before today's midnight (UTC): the chart counts calendar days, so
+    the newest alert must fall on another day than the one made a day ago at any time of day."""
+    now = datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(now - timedelta(hours=hours), midnight).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @pytest.fixture
 def seeded(store: Any) -> Any:
     insert(
@@ -41,7 +49,7 @@ def seeded(store: Any) -> Any:
                 severity="high",
                 status="inProgress",
                 assignedTo="ana@contoso.com",
-                createdDateTime=_ago(0.1),
+                createdDateTime=_earlier_today(2.4),
             ),
             alert("a/x'y", title=HOSTILE, createdDateTime=_ago(1)),
         ],
