@@ -575,9 +575,17 @@ def _add_later_indexes(conn: Connection) -> None:
     wanted = {index_name(BY_NAME[set_name], number) for set_name, number in LATER_INDEXES}
     if conn.dialect.name == "postgresql":  # the order twins came later too
         wanted |= {name for es in ENTITY_SETS for _, name in order_twins(es)}
+    inspector = inspect(conn)
     for table in TABLES.values():
-        for index in table.indexes:
-            if index.name in wanted:
+        missing = [index for index in table.indexes if index.name in wanted]
+        if not missing:
+            continue
+        # only for an index really missing: even CREATE INDEX IF NOT EXISTS takes PostgreSQL's
+        # SHARE lock on the table, which waits for (and can deadlock with) writers that are
+        # already running, such as another replica's, or serve --simulate's
+        present = {found["name"] for found in inspector.get_indexes(table.name)}
+        for index in missing:
+            if index.name not in present:
                 conn.execute(CreateIndex(index, if_not_exists=True))
 
 
