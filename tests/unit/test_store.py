@@ -60,58 +60,49 @@ def test_invalid_record_names_every_problem(store: Store) -> None:
     assert "zone" in text
 
 
-def test_opening_an_older_database_adds_the_later_indexes(db_url: str) -> None:
+def _indexes_after_dropping(
+    db_url: str, dropped: list[str], tables: set[str]
+) -> set[tuple[str, str]]:
+    """(table, index) of ``tables`` once ``dropped`` were dropped and the database reopened."""
     from sqlalchemy import inspect, text
 
-    from alertgraph.schema.endpoints import LATER_INDEXES
-    from alertgraph.store.database import index_name
-
-    names = [index_name(entity_set(s), n) for s, n in LATER_INDEXES]
     opened = Store.open(db_url)
     with opened.engine.begin() as conn:
-        for name in names:
+        for name in dropped:
             conn.execute(text(f'DROP INDEX "{name}"'))
     opened.engine.dispose()
     reopened = Store.open(db_url)
     try:
         with reopened.engine.connect() as conn:
             inspector = inspect(conn)
-            present = {
-                index["name"]
-                for s, _ in LATER_INDEXES
-                for index in inspector.get_indexes(entity_set(s).table)
+            return {
+                (table, index["name"]) for table in tables for index in inspector.get_indexes(table)
             }
-        assert set(names) <= present
     finally:
         reopened.engine.dispose()
+
+
+def test_opening_an_older_database_adds_the_later_indexes(db_url: str) -> None:
+    from alertgraph.schema.endpoints import LATER_INDEXES
+    from alertgraph.store.database import index_name
+
+    later = {(entity_set(s).table, index_name(entity_set(s), n)) for s, n in LATER_INDEXES}
+    present = _indexes_after_dropping(
+        db_url, [name for _, name in later], {table for table, _ in later}
+    )
+    assert later <= present
 
 
 def test_postgresql_gets_order_twins_of_filtered_indexes(db_url: str) -> None:
     """On PostgreSQL every declared index ending in a set's default order has a twin in that
     exact order (nulls last descending), also on a database opened from before they existed;
     SQLite's own indexes already give that order and get none."""
-    from sqlalchemy import inspect, text
-
     from alertgraph.schema.endpoints import ENTITY_SETS
     from alertgraph.store.database import order_twins
 
     twins = {(es.table, name) for es in ENTITY_SETS for _, name in order_twins(es)}
     assert ("security_alerts", "ix_security_alerts_2_order") in twins
-    opened = Store.open(db_url)
-    postgresql = opened.dialect == "postgresql"
-    if postgresql:
-        with opened.engine.begin() as conn:
-            conn.execute(text('DROP INDEX "ix_security_alerts_2_order"'))
-    opened.engine.dispose()
-    reopened = Store.open(db_url)
-    try:
-        with reopened.engine.connect() as conn:
-            inspector = inspect(conn)
-            present = {
-                (table, index["name"])
-                for table in {table for table, _ in twins}
-                for index in inspector.get_indexes(table)
-            }
-        assert (twins <= present) if postgresql else not (twins & present)
-    finally:
-        reopened.engine.dispose()
+    postgresql = db_url.startswith("postgresql")
+    dropped = ["ix_security_alerts_2_order"] if postgresql else []
+    present = _indexes_after_dropping(db_url, dropped, {table for table, _ in twins})
+    assert (twins <= present) if postgresql else not (twins & present)
