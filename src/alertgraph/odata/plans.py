@@ -1,10 +1,12 @@
-"""Plans of the hot reads, kept per store: a request seen before skips parse, bind and SQL building.
+"""Plans of the reads, kept per store: a request seen before skips parse, bind and SQL building.
 
-A page or an entity answered from stored JSON depends on its request (set, query string, tenant,
-service root, version, preference, limits) and on the rows, nothing else. So what read.py works
-out before it touches the database (the page size, the paging binding, the context URL, the
-next link's parts and the statements, compiled as :class:`~alertgraph.store.prepared.Prepared`)
-is kept under all of those and reused; connectors poll the same URLs over and over. A statement
+A page, or an entity answered from stored JSON, depends on its request (set, query string,
+tenant, service root, version, preference, limits) and on the rows, nothing else. So what read.py
+works out before it touches the database (the page size, the paging binding, the context URL, the
+next link's parts, the bound query that shapes rows and the statements, compiled as
+:class:`~alertgraph.store.prepared.Prepared`) is kept under all of those and reused; connectors
+poll the same URLs over and over. Every page is read through a plan; one that is not kept is
+made, run once and dropped. A statement
 holding the request's instant (``now()``) is never kept, nor is anything that failed. The plans
 hold no rows, so a write, an import or a snapshot restore never makes one stale.
 """
@@ -18,6 +20,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
+from alertgraph.odata.query import Query
 from alertgraph.schema.endpoints import EntitySet
 from alertgraph.store.database import Store
 from alertgraph.store.prepared import Prepared
@@ -28,7 +31,7 @@ PLANS_KEPT = 2048
 
 @dataclass(frozen=True, slots=True)
 class ListPlan:
-    """One page of a collection from stored JSON.
+    """One page of a collection: stored JSON spliced as it is, or rows shaped by the query.
 
     A page past a position is read as keyset segments (keyset.seek_segments), one statement
     each, in order, until one row more than the page size says a next page exists.
@@ -42,7 +45,9 @@ class ListPlan:
     count_parameters: Any
     count_along: bool  # PostgreSQL: the page's last column holds the count
     page_size: int
-    columns: tuple[str, ...]  # the page's column names: stored JSON, the key, then sort keys
+    columns: tuple[str, ...]  # the page's column names: stored JSON and key (or the row's
+    # columns), then the sort keys
+    shaping: Query | None  # None: the stored JSON is the answer; else $select/$expand shape rows
     first_sort_key: int  # where the sort keys start in a row
     sort_keys: int  # how many: their values in the last row make the next $skiptoken
     context: str
@@ -85,6 +90,16 @@ class PlanCache:
             self._plans[key] = plan
             while len(self._plans) > self._size:
                 self._plans.popitem(last=False)
+
+    def kept(self) -> list[Any]:
+        """The plans kept, least recently used first."""
+        with self._lock:
+            return list(self._plans.values())
+
+    def clear(self) -> None:
+        """Forget every plan (the next request of each makes it again)."""
+        with self._lock:
+            self._plans.clear()
 
     def __len__(self) -> int:
         return len(self._plans)

@@ -224,8 +224,25 @@ def list_collection(
     plan: plans.ListPlan | None = (
         cache.get(cache_key, entity_set) if cache_key is not None else None
     )
-    if plan is not None:
-        return _run_list_plan(ctx, entity_set, parent_key, plan)
+    if plan is None:
+        plan, keep = _list_plan(ctx, entity_set, raw_query, parent_key, link, context_path)
+        if keep and cache_key is not None:
+            cache.put(cache_key, plan)
+    return _run_list_plan(ctx, entity_set, parent_key, plan)
+
+
+def _list_plan(
+    ctx: ReadContext,
+    entity_set: EntitySet,
+    raw_query: str,
+    parent_key: str | None,
+    link: Link | None,
+    context_path: str | None,
+) -> tuple[plans.ListPlan, bool]:
+    """The plan of one page, and whether it may be kept (not when it holds the request's instant).
+
+    Raises ODataError for an invalid option or $skiptoken: nothing that failed is kept.
+    """
     options, query = prepare(ctx, entity_set, raw_query)
     if entity_set.requires_scope_filter and link is None:
         check_scope_filter(query)
@@ -254,100 +271,53 @@ def list_collection(
         segments = list(keyset.seek_segments(keys, position.keys))
     elif query.skip:
         select = select.offset(query.skip)
+    if page_size == 0:  # $top=0: the count alone, if asked
+        segments = []
     order = keyset.order_by(keys, renderer.pg)
     context = context_url(ctx.service_root, entity_set, query, parent_key, entity=False)
     if context_path is not None:
         context = context.replace(
             f"#{collection_path(entity_set, parent_key)}", f"#{context_path}", 1
         )
-    if cache_key is not None and stored and page_size > 0 and not renderer.used_now:
-        segment_statements = [select if s is None else select.where(s) for s in segments]
-        count_along = bool(query.count and renderer.pg)
-        if count_along:
-            count_column = _count_of(table, conditions).label("_count")
-            segment_statements[0] = segment_statements[0].add_columns(count_column)
-        pages = [
-            Prepared(statement.order_by(*order).limit(page_size + 1), ctx.store.engine.dialect)
-            for statement in segment_statements
-        ]
-        count = None
-        if query.count:
-            counting = sa.select(sa.func.count()).select_from(table).where(*conditions)
-            count = Prepared(counting, ctx.store.engine.dialect)
-        path = context_path or collection_path(entity_set, parent_key)
-        skipping = entity_set.skip_paging
-        plan = plans.ListPlan(
-            entity_set=entity_set,
-            pages=tuple(pages),
-            page_parameters=tuple(page.parameters() for page in pages),
-            count=count,
-            count_parameters=count.parameters() if count is not None else None,
-            count_along=count_along,
-            page_size=page_size,
-            columns=tuple(column.name for column in segment_statements[0].selected_columns),
-            first_sort_key=len(columns),
-            sort_keys=len(keys),
-            context=context,
-            next_base=f"{ctx.service_root}/{path}?",
-            next_parts=tuple(
-                raw
-                for name, raw in options.parts
-                if name != ("$skip" if skipping else "$skiptoken")
-            ),
-            next_skip=(query.skip or 0) + page_size if skipping else None,
-            secret=secret,
-            binding=binding,
-        )
-        cache.put(cache_key, plan)
-        return _run_list_plan(ctx, entity_set, parent_key, plan)
-    body: dict[str, Any] = {"@odata.context": context}
-    with ctx.store.reading() as conn:
-        _check_parent(ctx, conn, entity_set, parent_key)
-        # PostgreSQL: the count rides along with the page's first statement (one round trip; an
-        # uncorrelated subquery is evaluated once); counted apart when that returns no row
-        count_along = query.count and page_size > 0 and renderer.pg
-        if query.count and not count_along:
-            body["@odata.count"] = _count(conn, table, conditions)
-        rows: list[Any] = []
-        counted: int | None = None
-        for number, segment in enumerate(segments if page_size > 0 else []):
-            wanted = page_size + 1 - len(rows)
-            if wanted <= 0:
-                break
-            statement = select if segment is None else select.where(segment)
-            if count_along and number == 0:
-                statement = statement.add_columns(_count_of(table, conditions).label("_count"))
-            statement = statement.order_by(*order).limit(wanted)
-            found = list(statements.execute(conn, statement).mappings())
-            if count_along and number == 0 and found:
-                counted = int(found[0]["_count"])
-            rows += found
-        if count_along:
-            # the first segment carries the count; it may have had no row while a later one did
-            body["@odata.count"] = (
-                counted if counted is not None else _count(conn, table, conditions)
-            )
-        more = len(rows) > page_size
-        rows = rows[:page_size]
-        if stored:
-            body["value"] = stored_entities(ctx, conn, entity_set, rows)
-        else:
-            body["value"] = shape_rows(ctx, conn, entity_set, query, rows)
-    if more and rows:
-        path = context_path or collection_path(entity_set, parent_key)
-        base = f"{ctx.service_root}/{path}"
-        if entity_set.skip_paging:
-            next_skip = (query.skip or 0) + page_size
-            parts = [raw for name, raw in options.parts if name != "$skip"]
-            parts.append(f"$skip={next_skip}")
-        else:
-            last = rows[-1]
-            values = tuple(last[f"_k{index}"] for index in range(len(keys)))
-            new_token = paging.encode(secret, binding, paging.Position(values))
-            parts = [raw for name, raw in options.parts if name != "$skiptoken"]
-            parts.append(f"$skiptoken={new_token}")
-        body["@odata.nextLink"] = base + "?" + "&".join(parts)
-    return body
+    segment_statements = [select if s is None else select.where(s) for s in segments]
+    # PostgreSQL: the count rides along with the page's first statement (one round trip; an
+    # uncorrelated subquery is evaluated once); counted apart when that returns no row
+    count_along = bool(query.count and renderer.pg and segment_statements)
+    if count_along:
+        count_column = _count_of(table, conditions).label("_count")
+        segment_statements[0] = segment_statements[0].add_columns(count_column)
+    dialect = ctx.store.engine.dialect
+    pages = [
+        Prepared(statement.order_by(*order).limit(page_size + 1), dialect)
+        for statement in segment_statements
+    ]
+    count = None
+    if query.count:
+        count = Prepared(sa.select(sa.func.count()).select_from(table).where(*conditions), dialect)
+    path = context_path or collection_path(entity_set, parent_key)
+    skipping = entity_set.skip_paging
+    plan = plans.ListPlan(
+        entity_set=entity_set,
+        pages=tuple(pages),
+        page_parameters=tuple(page.parameters() for page in pages),
+        count=count,
+        count_parameters=count.parameters() if count is not None else None,
+        count_along=count_along,
+        page_size=page_size,
+        columns=tuple(column.name for column in select.selected_columns),
+        shaping=None if stored else query,
+        first_sort_key=len(select.selected_columns) - len(keys),
+        sort_keys=len(keys),
+        context=context,
+        next_base=f"{ctx.service_root}/{path}?",
+        next_parts=tuple(
+            raw for name, raw in options.parts if name != ("$skip" if skipping else "$skiptoken")
+        ),
+        next_skip=(query.skip or 0) + page_size if skipping else None,
+        secret=secret,
+        binding=binding,
+    )
+    return plan, not renderer.used_now
 
 
 def _list_key(
@@ -383,7 +353,8 @@ def _list_key(
 def _run_list_plan(
     ctx: ReadContext, entity_set: EntitySet, parent_key: str | None, plan: plans.ListPlan
 ) -> dict[str, Any]:
-    """A page by its plan: one statement (two for SQLite's $count), rows spliced as stored."""
+    """A page by its plan: one statement (two for SQLite's $count), rows spliced as stored or
+    shaped from their columns."""
     body: dict[str, Any] = {"@odata.context": plan.context}
     with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
@@ -397,17 +368,20 @@ def _run_list_plan(
             if len(rows) > plan.page_size:
                 break
         if plan.count is not None:
-            if along is None:
+            if along is None:  # SQLite, or PostgreSQL's first segment had no row to carry it
                 along = int(statements.run(conn, plan.count, plan.count_parameters)[0][0])
             body["@odata.count"] = along
         more = len(rows) > plan.page_size
         rows = rows[: plan.page_size]
-        if all(row[0] is not None for row in rows):
+        if plan.shaping is None and all(row[0] is not None for row in rows):
             body["value"] = [orjson.Fragment(row[0]) for row in rows]
-        else:  # rows written before stored JSON existed
+        else:
             # (only the first segment carries PostgreSQL's count column)
             named = [dict(zip(plan.columns, row, strict=False)) for row in rows]
-            body["value"] = stored_entities(ctx, conn, entity_set, named)
+            if plan.shaping is None:  # rows written before stored JSON existed
+                body["value"] = stored_entities(ctx, conn, entity_set, named)
+            else:
+                body["value"] = shape_rows(ctx, conn, entity_set, plan.shaping, named)
     if more and rows:
         if plan.next_skip is not None:
             last_part = f"$skip={plan.next_skip}"
