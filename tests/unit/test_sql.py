@@ -147,3 +147,17 @@ def test_default_order_and_severity_status_filter_use_an_index(store: Store) -> 
         assert "SCAN security_alerts" not in plan.replace("USING INDEX", "")
         # the index serves createdDateTime desc; only ties (same instant) are sorted by id
         assert "USING INDEX ix_security_alerts_0" in _plan(store, "")
+
+
+def test_a_filtered_count_reads_the_narrowest_index(store: Store) -> None:
+    """PostgreSQL counts through the index of the filtered columns alone (its count twin), whose
+    entries lie in heap order; SQLite through the filter's covering index."""
+    _seed(store, crowd=3000)
+    kept = _kept(store, "$filter=severity%20eq%20'high'%20and%20status%20eq%20'new'&$count=true")
+    if store.dialect == "postgresql":  # the count rides along with the page
+        assert kept.count_along
+        plan = _explain(store, kept.pages[0].sql, kept.page_parameters[0])
+        assert "Index Only Scan using ix_security_alerts_2_count" in plan, plan
+    else:
+        plan = _explain(store, kept.count.sql, kept.count_parameters)
+        assert "USING COVERING INDEX ix_security_alerts_2 " in plan, plan

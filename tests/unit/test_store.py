@@ -93,16 +93,19 @@ def test_opening_an_older_database_adds_the_later_indexes(db_url: str) -> None:
     assert later <= present
 
 
-def test_postgresql_gets_order_twins_of_filtered_indexes(db_url: str) -> None:
+def test_postgresql_gets_order_and_count_twins_of_filtered_indexes(db_url: str) -> None:
     """On PostgreSQL every declared index ending in a set's default order has a twin in that
-    exact order (nulls last descending), also on a database opened from before they existed;
-    SQLite's own indexes already give that order and get none."""
+    exact order (nulls last descending) and one of its filtered columns alone (for counts), also
+    on a database opened from before they existed; SQLite gets neither."""
     from alertgraph.schema.endpoints import ENTITY_SETS
-    from alertgraph.store.database import order_twins
+    from alertgraph.store.database import count_twins, order_twins
 
-    twins = {(es.table, name) for es in ENTITY_SETS for _, name in order_twins(es)}
+    twins = {
+        (es.table, name) for es in ENTITY_SETS for _, name in order_twins(es) + count_twins(es)
+    }
     assert ("security_alerts", "ix_security_alerts_2_order") in twins
+    assert ("security_alerts", "ix_security_alerts_2_count") in twins
     postgresql = db_url.startswith("postgresql")
-    dropped = ["ix_security_alerts_2_order"] if postgresql else []
+    dropped = ["ix_security_alerts_2_order", "ix_security_alerts_2_count"] if postgresql else []
     present = _indexes_after_dropping(db_url, dropped, {table for table, _ in twins})
     assert (twins <= present) if postgresql else not (twins & present)

@@ -133,7 +133,8 @@ def _default_order_index(entity_set: EntitySet, table: Table) -> None:
     alertgraph sorts nulls first ascending and last descending (SQLite's rule, which PostgreSQL is
     told with NULLS FIRST/LAST). A plain PostgreSQL index puts nulls the other way round, so it
     could not give the default listing its order and every page sorted all of the tenant's rows
-    (150 ms at 100,000 alerts). SQLite's own indexes already match.
+    (150 ms at 100,000 alerts). SQLite's own indexes already match. The twins of
+    :func:`order_twins` and :func:`count_twins` are made here too.
     """
     if entity_set.default_order == (("id", False),):
         return  # the primary key is the order
@@ -149,6 +150,9 @@ def _default_order_index(entity_set: EntitySet, table: Table) -> None:
     for number, name in order_twins(entity_set):
         prefix = [table.c[column] for column in entity_set.indexes[number][: -len(order)]]
         Index(name, table.c[TENANT], *prefix, *expressions[1:]).ddl_if(dialect="postgresql")
+    for number, name in count_twins(entity_set):
+        prefix = [table.c[column] for column in entity_set.indexes[number][: -len(order)]]
+        Index(name, table.c[TENANT], *prefix).ddl_if(dialect="postgresql")
 
 
 def order_twins(entity_set: EntitySet) -> list[tuple[int, str]]:
@@ -166,6 +170,21 @@ def order_twins(entity_set: EntitySet) -> list[tuple[int, str]]:
         (number, f"{index_name(entity_set, number)}_order")
         for number, columns in enumerate(entity_set.indexes)
         if len(columns) > len(order) and tuple(columns[-len(order) :]) == order
+    ]
+
+
+def count_twins(entity_set: EntitySet) -> list[tuple[int, str]]:
+    """(number, name) of the PostgreSQL count twin of the same indexes as :func:`order_twins`:
+    the filtered columns alone, e.g. ``(_tenant, severity, status)``.
+
+    PostgreSQL counts a filter through an index-only scan, which checks the visibility map for
+    every entry. In an index ordered by date the entries' heap pages are scattered, so the check
+    switches visibility-map pages nearly every entry (73,932 buffer hits to count 90,417 alerts:
+    20 ms at a million). An index of the filtered columns alone keeps each value's entries
+    deduplicated in heap order: the same count reads 257 buffers in 6 ms.
+    """
+    return [
+        (number, f"{index_name(entity_set, number)}_count") for number, _ in order_twins(entity_set)
     ]
 
 
@@ -566,15 +585,15 @@ def _add_stored_json(conn: Connection) -> None:
 
 
 def _add_later_indexes(conn: Connection) -> None:
-    """Create the indexes of ``endpoints.LATER_INDEXES``, and PostgreSQL's order twins, where
-    missing (else a no-op; on a large database the first open builds them).
+    """Create the indexes of ``endpoints.LATER_INDEXES``, and PostgreSQL's order and count twins,
+    where missing (else a no-op; on a large database the first open builds them).
 
     An index changes no answer, so an older alertgraph may still open the database: no new
     schema version for them.
     """
     wanted = {index_name(BY_NAME[set_name], number) for set_name, number in LATER_INDEXES}
-    if conn.dialect.name == "postgresql":  # the order twins came later too
-        wanted |= {name for es in ENTITY_SETS for _, name in order_twins(es)}
+    if conn.dialect.name == "postgresql":  # the twins came later too
+        wanted |= {name for es in ENTITY_SETS for _, name in order_twins(es) + count_twins(es)}
     inspector = inspect(conn)
     for table in TABLES.values():
         missing = [index for index in table.indexes if index.name in wanted]
