@@ -149,6 +149,21 @@ def test_unknown_segments_still_404(client, data, headers) -> None:
         assert client.get(path, headers=headers).status_code == 404, path
 
 
+def test_a_tenant_spelled_like_a_version_still_reaches_its_identity_routes(client) -> None:
+    """Graph paths skip the router, except the identity routes under a tenant named 'beta'."""
+    document = client.get("/beta/v2.0/.well-known/openid-configuration")
+    assert document.status_code == 200
+    assert document.json()["token_endpoint"].endswith("/beta/oauth2/v2.0/token")
+    keys = client.get("/V1.0/discovery/v2.0/keys")
+    assert keys.status_code == 200
+    assert "keys" in keys.json()
+    # and a Graph path right beside them is Graph's: 401 without a token, in Graph's envelope
+    graph = client.get("/beta/security/alerts_v2")
+    assert graph.status_code == 401
+    assert graph.json()["error"]["code"] == "InvalidAuthenticationToken"
+    assert graph.headers["request-id"]
+
+
 # ---- singleton containers --------------------------------------------------------------------
 
 

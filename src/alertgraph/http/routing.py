@@ -130,12 +130,9 @@ def resolve(raw_path: str) -> Target:
 
     # Find the longest entity-set path that prefixes the request, where the segment right after
     # a set may carry its key in parentheses.
-    for candidate in sorted(ENTITY_SETS, key=lambda s: -len(s.path)):
-        if candidate.parent is not None:
-            continue
+    for candidate, set_segments in _TOP_SETS_LONGEST_FIRST:
         if version not in candidate.versions:
             continue
-        set_segments = candidate.path.split("/")
         count = len(set_segments)
         if len(rest) < count:
             continue
@@ -148,6 +145,14 @@ def resolve(raw_path: str) -> Target:
         f"Resource not found for the segment '{unquote(rest[-1])}' in '/{'/'.join(rest)}'.",
         code="NotFound",
     )
+
+
+#: the sets addressed from a service root, each with its path's segments, longest path first
+_TOP_SETS_LONGEST_FIRST = [
+    (candidate, candidate.path.split("/"))
+    for candidate in sorted(ENTITY_SETS, key=lambda s: -len(s.path))
+    if candidate.parent is None
+]
 
 
 def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[str]) -> Target:
