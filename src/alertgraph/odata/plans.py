@@ -6,9 +6,9 @@ works out before it touches the database (the page size, the paging binding, the
 next link's parts, the bound query that shapes rows and the statements, compiled as
 :class:`~alertgraph.store.prepared.Prepared`) is kept under all of those and reused; connectors
 poll the same URLs over and over. Every page is read through a plan; one that is not kept is
-made, run once and dropped. A statement
-holding the request's instant (``now()``) is never kept, nor is anything that failed. The plans
-hold no rows, so a write, an import or a snapshot restore never makes one stale.
+made, run once and dropped. A statement holding the request's instant (``now()``) is never kept,
+nor is anything that failed. The plans hold no rows, so a write, an import or a snapshot restore
+never makes one stale.
 """
 
 from __future__ import annotations

@@ -147,12 +147,12 @@ def _default_order_index(entity_set: EntitySet, table: Table) -> None:
         else:
             expressions.append(column.desc().nulls_last() if descending else column.nulls_first())
     Index(f"ix_{entity_set.table}_order", *expressions).ddl_if(dialect="postgresql")
-    for number, name in order_twins(entity_set):
+    for (number, name), (_, count_name) in zip(
+        order_twins(entity_set), count_twins(entity_set), strict=True
+    ):
         prefix = [table.c[column] for column in entity_set.indexes[number][: -len(order)]]
         Index(name, table.c[TENANT], *prefix, *expressions[1:]).ddl_if(dialect="postgresql")
-    for number, name in count_twins(entity_set):
-        prefix = [table.c[column] for column in entity_set.indexes[number][: -len(order)]]
-        Index(name, table.c[TENANT], *prefix).ddl_if(dialect="postgresql")
+        Index(count_name, table.c[TENANT], *prefix).ddl_if(dialect="postgresql")
 
 
 def order_twins(entity_set: EntitySet) -> list[tuple[int, str]]:
