@@ -53,6 +53,11 @@ def _forget_stored_json(store: Any, set_name: str) -> None:
         "/beta/security/incidents/100/alerts",
         "/beta/security/partner/securityAlerts",
         "/beta/security/partner/securityAlerts/p1",
+        # $select is projected from the stored JSON, or shaped from the columns without it
+        f"{ALERTS}?$select=id,evidence,additionalData,customDetails&$orderby=id",
+        f"{ALERTS}?$select=severity,createdDateTime&$top=1&$count=true",
+        f"{ALERTS}/awkward?$select=evidence,customDetails,createdDateTime",
+        "/beta/security/partner/securityAlerts?$select=additionalDetails,displayName",
     ],
 )
 def test_stored_json_answers_as_the_columns_do(
@@ -144,3 +149,12 @@ def test_rows_without_stored_json_mix_with_rows_that_have_it(
             update(table).where(table.c.id.in_(["m1", "m3", "awkward"])).values({STORED_JSON: None})
         )
     assert client.get(f"{ALERTS}?$orderby=id", headers=headers).content == whole.content
+    selected = f"{ALERTS}?$orderby=id&$select=id,additionalData,evidence"
+    projected = client.get(selected, headers=headers)
+    assert projected.status_code == 200, projected.text
+    assert [entity["id"] for entity in projected.json()["value"]] == [
+        "awkward",
+        *(f"m{n}" for n in range(5)),
+    ]
+    _forget_stored_json(store, "alerts_v2")
+    assert client.get(selected, headers=headers).content == projected.content

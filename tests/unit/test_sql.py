@@ -161,3 +161,22 @@ def test_a_filtered_count_reads_the_narrowest_index(store: Store) -> None:
     else:
         plan = _explain(store, kept.count.sql, kept.count_parameters)
         assert "USING COVERING INDEX ix_security_alerts_2 " in plan, plan
+
+
+def test_a_select_page_reads_the_stored_json_not_every_column(store: Store) -> None:
+    """$select on /beta projects each row's stored Graph JSON; the evolvable-enum preference
+    needs the columns, since the stored JSON holds unknownFutureValue."""
+    from tests.odata.helpers import context
+
+    from alertgraph.odata import list_collection
+    from alertgraph.odata.plans import plans_of
+
+    kept = _kept(store, "$select=id,severity")
+    assert kept.projected
+    assert kept.columns[0] == "_json"
+    assert "severity" not in kept.columns
+    plans_of(store).clear()
+    list_collection(context(store, evolvable=True), ALERTS, "$select=id,severity")
+    (evolvable,) = plans_of(store).kept()
+    assert not evolvable.projected
+    assert "severity" in evolvable.columns

@@ -48,6 +48,7 @@ class ListPlan:
     columns: tuple[str, ...]  # the page's column names: stored JSON and key (or the row's
     # columns), then the sort keys
     shaping: Query | None  # None: the stored JSON is the answer; else $select/$expand shape rows
+    projected: bool  # shaping is a $select of the stored JSON (shape.projection_serves)
     first_sort_key: int  # where the sort keys start in a row
     sort_keys: int  # how many: their values in the last row make the next $skiptoken
     context: str

@@ -23,6 +23,9 @@ from alertgraph.odata.query import Query, bind_query, check_scope_filter
 from alertgraph.odata.shape import (
     collection_path,
     context_url,
+    project,
+    projected_entities,
+    projection_serves,
     shape_rows,
     stored_columns,
     stored_entities,
@@ -169,7 +172,8 @@ def get_entity(
         conditions = [table.c[TENANT] == ctx.tenant, table.c["id"] == key]
         if parent_key is not None and PARENT in table.c:
             conditions.append(table.c[PARENT] == parent_key)
-        columns = [table.c[STORED_JSON]] if stored else [table]
+        projected = not stored and projection_serves(ctx, query)
+        columns = [table.c[STORED_JSON]] if stored or projected else [table]
         row = conn.execute(sa.select(*columns).where(*conditions)).mappings().first()
         if row is None:
             raise entity_not_found(entity_set.path, key)
@@ -179,9 +183,12 @@ def get_entity(
             return orjson.Fragment(
                 f'{{"@odata.context":{orjson.dumps(context).decode()},{text[1:]}'
             )
-        if stored:
-            row = conn.execute(sa.select(table).where(*conditions)).mappings().one()
-        entities = shape_rows(ctx, conn, entity_set, query, [row])
+        if projected and row[STORED_JSON] is not None:
+            entities = [project(orjson.loads(row[STORED_JSON]), query.select)]
+        else:
+            if stored or projected:  # a row written before stored JSON existed
+                row = conn.execute(sa.select(table).where(*conditions)).mappings().one()
+            entities = shape_rows(ctx, conn, entity_set, query, [row])
     body: dict[str, Any] = {"@odata.context": context}
     body.update(entities[0])
     return body
@@ -262,7 +269,8 @@ def _list_plan(
             position = paging.decode(secret, binding, token)
     labels = [key.expr.label(f"_k{index}") for index, key in enumerate(keys)]
     stored = stored_serves(ctx, query)
-    columns = stored_columns(table) if stored else [table]
+    projected = not stored and projection_serves(ctx, query)
+    columns = stored_columns(table) if stored or projected else [table]
     select = sa.select(*columns, *labels).where(*conditions)
     segments: list[ColumnElement[bool] | None] = [None]
     if position is not None:
@@ -306,6 +314,7 @@ def _list_plan(
         page_size=page_size,
         columns=tuple(column.name for column in select.selected_columns),
         shaping=None if stored else query,
+        projected=projected,
         first_sort_key=len(select.selected_columns) - len(keys),
         sort_keys=len(keys),
         context=context,
@@ -380,6 +389,9 @@ def _run_list_plan(
             named = [dict(zip(plan.columns, row, strict=False)) for row in rows]
             if plan.shaping is None:  # rows written before stored JSON existed
                 body["value"] = stored_entities(ctx, conn, entity_set, named)
+            elif plan.projected:
+                select = plan.shaping.select
+                body["value"] = projected_entities(ctx, conn, entity_set, select, named)
             else:
                 body["value"] = shape_rows(ctx, conn, entity_set, plan.shaping, named)
     if more and rows:

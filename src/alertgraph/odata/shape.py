@@ -93,6 +93,18 @@ def stored_serves(ctx: ReadContext, query: Query) -> bool:
     )
 
 
+def projection_serves(ctx: ReadContext, query: Query) -> bool:
+    """Whether a $select is projected from the stored JSON rather than shaped from the columns:
+    /beta, no evolvable enums, no $expand (whose links are columns). Parsing the stored object
+    costs a fraction of shaping every property from its column."""
+    return (
+        ctx.version == "beta"
+        and not ctx.evolvable
+        and query.select is not None
+        and not query.expand
+    )
+
+
 def stored_columns(table: Any) -> list[Any]:
     """What a read answered from stored JSON selects: the JSON and the row's key."""
     return [table.c[STORED_JSON], *table.primary_key.columns]
@@ -123,6 +135,22 @@ def stored_entities(
         if row[STORED_JSON] is not None
         else shaped[tuple(row[name] for name in key)]
         for row in rows
+    ]
+
+
+def projected_entities(
+    ctx: ReadContext,
+    conn: Connection,
+    entity_set: EntitySet,
+    select: tuple[tuple[str, ...], ...] | None,
+    rows: Sequence[Any],
+) -> list[dict[str, Any]]:
+    """Each row's stored JSON (or, without it, the row shaped from its columns), projected by
+    $select: the same object shape_rows makes, since the stored JSON is that shape serialized."""
+    entities = stored_entities(ctx, conn, entity_set, rows)
+    return [
+        project(entity if isinstance(entity, dict) else orjson.loads(row[STORED_JSON]), select)
+        for entity, row in zip(entities, rows, strict=True)
     ]
 
 
