@@ -158,3 +158,31 @@ def test_rows_without_stored_json_mix_with_rows_that_have_it(
     ]
     _forget_stored_json(store, "alerts_v2")
     assert client.get(selected, headers=headers).content == projected.content
+
+
+@pytest.mark.parametrize("version", ["beta", "v1.0"])
+@pytest.mark.parametrize("prefer", [None, "include-unknown-enum-members"])
+def test_a_patch_answers_what_a_read_then_gives(
+    client: Any, store: Any, headers: dict[str, str], version: str, prefer: str | None
+) -> None:
+    """A PATCH answers with the row as its transaction stored it (not read back): the same
+    bytes a GET gives right after, awkward JSON values, /v1.0 and enum preferences included."""
+    insert(store, "alerts_v2", [AWKWARD, alert("old", serviceSource="microsoftSentinel")])
+    insert(
+        store,
+        "incidents",
+        [{"id": "100", "displayName": "One", "createdDateTime": "2024-05-01T00:00:00Z"}],
+    )
+    table = store.tables["alerts_v2"]
+    with store.engine.begin() as conn:  # a row written before stored JSON existed
+        conn.execute(update(table).where(table.c.id == "old").values({STORED_JSON: None}))
+    sent = {**headers, **({"Prefer": prefer} if prefer else {})}
+    for path, body in [
+        ("security/alerts_v2/awkward", {"status": "inProgress", "assignedTo": "bob@contoso.com"}),
+        ("security/alerts_v2/old", {"classification": "truePositive"}),
+        ("security/incidents/100", {"status": "active", "customTags": ["b", "a"]}),
+    ]:
+        url = f"/{version}/{path}"
+        patched = client.patch(url, json=body, headers=sent)
+        assert patched.status_code == 200, patched.text
+        assert client.get(url, headers=sent).content == patched.content

@@ -22,7 +22,7 @@ from alertgraph.rules.request import Outcome, WriteRequest
 from alertgraph.rules.validate import Problems, validate_patch
 from alertgraph.schema.endpoints import EntitySet
 from alertgraph.store.database import TENANT, TYPE
-from alertgraph.store.transaction import Actor, not_found, run_write
+from alertgraph.store.transaction import Actor, Tx, not_found, run_write
 
 COMMENT_TYPE = "microsoft.graph.security.alertComment"
 
@@ -100,9 +100,14 @@ def patch_entity(call: Call) -> Reply:
     )
     if rule.check is not None:
         rule.check(changes)
-    run_write(call.store, _actor(call), lambda tx: rule.apply(tx, key, changes))
-    if es.patch_status == 200:
-        return _entity_reply(call, es, key)
+
+    def patched(tx: Tx) -> str | None:
+        rule.apply(tx, key, changes)
+        return tx.stored_json(es, key)
+
+    stored_json = run_write(call.store, _actor(call), patched)
+    if es.patch_status == 200:  # the row as committed, not read back
+        return Reply(body=odata.written_entity(call.read_context(raw=True), es, key, stored_json))
     return Reply(status=es.patch_status)
 
 

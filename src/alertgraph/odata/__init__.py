@@ -15,6 +15,7 @@ from alertgraph.odata.read import (
     get_entity,
     get_linked,
     list_collection,
+    written_entity,
 )
 
 __all__ = [
@@ -25,4 +26,5 @@ __all__ = [
     "get_entity",
     "get_linked",
     "list_collection",
+    "written_entity",
 ]

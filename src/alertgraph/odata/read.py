@@ -194,6 +194,19 @@ def get_entity(
     return body
 
 
+def written_entity(
+    ctx: ReadContext, entity_set: EntitySet, key: str, stored_json: str | None
+) -> Any:
+    """What ``get_entity`` without options answers, for an entity a write has just stored:
+    from the stored JSON the write made (``Tx.stored_json``), without reading the row again.
+    Read as usual when a plain read is shaped instead (/v1.0, evolvable enums, no stored JSON).
+    """
+    if stored_json is None or not stored_serves(ctx, None):
+        return get_entity(ctx, entity_set, key, "")
+    context = context_url(ctx.service_root, entity_set, None, None, entity=True)
+    return orjson.Fragment(f'{{"@odata.context":{orjson.dumps(context).decode()},{stored_json[1:]}')
+
+
 def _entity_key(ctx: ReadContext, entity_set: EntitySet, raw_query: str) -> tuple[Any, ...]:
     """Everything a plan of one entity's read depends on (the key and tenant are binds)."""
     return (

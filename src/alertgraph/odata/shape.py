@@ -45,9 +45,15 @@ def select_expand_clause(query: Query) -> str:
 
 
 def context_url(
-    service_root: str, entity_set: EntitySet, query: Query, parent_key: str | None, *, entity: bool
+    service_root: str,
+    entity_set: EntitySet,
+    query: Query | None,
+    parent_key: str | None,
+    *,
+    entity: bool,
 ) -> str:
-    clause = select_expand_clause(query)
+    """The response's @odata.context; ``query`` None: whole entities."""
+    clause = select_expand_clause(query) if query is not None else ""
     url = f"{service_root}/$metadata#{collection_path(entity_set, parent_key)}"
     if clause:
         url += f"({clause})"
@@ -82,14 +88,14 @@ def project(entity: dict[str, Any], select: tuple[tuple[str, ...], ...] | None) 
     return result
 
 
-def stored_serves(ctx: ReadContext, query: Query) -> bool:
-    """Whether the stored JSON is the answer: whole entities, /beta, no evolvable enums."""
+def stored_serves(ctx: ReadContext, query: Query | None) -> bool:
+    """Whether the stored JSON is the answer: whole entities, /beta, no evolvable enums
+    (``query`` None: a read without options)."""
     return (
         ctx.raw
         and ctx.version == "beta"
         and not ctx.evolvable
-        and query.select is None
-        and not query.expand
+        and (query is None or (query.select is None and not query.expand))
     )
 
 

@@ -109,6 +109,12 @@ class Tx:
                 self._stored[(es.name, str(row["id"]))] = row
         return [self.to_json(es, row) for row in found]
 
+    def stored_json(self, es: EntitySet, key: str) -> str | None:
+        """A row's stored JSON as this transaction last read or wrote it (None: it has none, or
+        the transaction did not hold the row), so a write can answer without reading it back."""
+        row = self._stored.get((es.name, key))
+        return None if row is None else row.get(STORED_JSON)
+
     def serialize(self, topic: str) -> None:
         """Hold the tenant's lock on ``topic`` until commit (SQLite: its write lock already does).
 
