@@ -22,8 +22,8 @@ from alertgraph.odata.options import RawOptions, split_query
 from alertgraph.odata.query import Query, bind_query, check_scope_filter
 from alertgraph.odata.shape import (
     collection_path,
+    context_prefix,
     context_url,
-    project,
     projected_entities,
     projection_serves,
     shape_rows,
@@ -160,11 +160,13 @@ def get_entity(
         lookup = sa.select(table.c[STORED_JSON]).where(
             table.c[TENANT] == sa.bindparam("tenant", ""), table.c["id"] == sa.bindparam("key", "")
         )
-        prefix = f'{{"@odata.context":{orjson.dumps(context).decode()},'
         cache.put(
             cache_key,
             plans.EntityPlan(
-                entity_set, Prepared(lookup, ctx.store.engine.dialect), prefix, context
+                entity_set,
+                Prepared(lookup, ctx.store.engine.dialect),
+                context_prefix(context),
+                context,
             ),
         )
     with ctx.store.reading() as conn:
@@ -172,21 +174,18 @@ def get_entity(
         conditions = [table.c[TENANT] == ctx.tenant, table.c["id"] == key]
         if parent_key is not None and PARENT in table.c:
             conditions.append(table.c[PARENT] == parent_key)
-        projected = not stored and projection_serves(ctx, query)
-        columns = [table.c[STORED_JSON]] if stored or projected else [table]
+        projected = projection_serves(ctx, query)
+        columns = stored_columns(table) if stored or projected else [table]
         row = conn.execute(sa.select(*columns).where(*conditions)).mappings().first()
         if row is None:
             raise entity_not_found(entity_set.path, key)
         if stored and row[STORED_JSON] is not None:
             # the stored object with the context URL spliced in as its first member
-            text = row[STORED_JSON]
-            return orjson.Fragment(
-                f'{{"@odata.context":{orjson.dumps(context).decode()},{text[1:]}'
-            )
-        if projected and row[STORED_JSON] is not None:
-            entities = [project(orjson.loads(row[STORED_JSON]), query.select)]
+            return orjson.Fragment(context_prefix(context) + row[STORED_JSON][1:])
+        if projected:
+            entities = projected_entities(ctx, conn, entity_set, query.select, [row])
         else:
-            if stored or projected:  # a row written before stored JSON existed
+            if stored:  # a row written before stored JSON existed
                 row = conn.execute(sa.select(table).where(*conditions)).mappings().one()
             entities = shape_rows(ctx, conn, entity_set, query, [row])
     body: dict[str, Any] = {"@odata.context": context}
@@ -204,7 +203,7 @@ def written_entity(
     if stored_json is None or not stored_serves(ctx, None):
         return get_entity(ctx, entity_set, key, "")
     context = context_url(ctx.service_root, entity_set, None, None, entity=True)
-    return orjson.Fragment(f'{{"@odata.context":{orjson.dumps(context).decode()},{stored_json[1:]}')
+    return orjson.Fragment(context_prefix(context) + stored_json[1:])
 
 
 def _entity_key(ctx: ReadContext, entity_set: EntitySet, raw_query: str) -> tuple[Any, ...]:
@@ -282,7 +281,7 @@ def _list_plan(
             position = paging.decode(secret, binding, token)
     labels = [key.expr.label(f"_k{index}") for index, key in enumerate(keys)]
     stored = stored_serves(ctx, query)
-    projected = not stored and projection_serves(ctx, query)
+    projected = projection_serves(ctx, query)  # never with stored: that has no $select
     columns = stored_columns(table) if stored or projected else [table]
     select = sa.select(*columns, *labels).where(*conditions)
     segments: list[ColumnElement[bool] | None] = [None]

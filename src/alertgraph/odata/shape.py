@@ -60,6 +60,12 @@ def context_url(
     return url + ("/$entity" if entity else "")
 
 
+def context_prefix(context: str) -> str:
+    """The start of an entity's body whose first member is its @odata.context: a stored object
+    follows it without its opening brace (``prefix + stored[1:]``)."""
+    return f'{{"@odata.context":{orjson.dumps(context).decode()},'
+
+
 def project(entity: dict[str, Any], select: tuple[tuple[str, ...], ...] | None) -> dict[str, Any]:
     """Keep control information (``@odata.type``) and the selected properties, in the entity's
     own property order."""
