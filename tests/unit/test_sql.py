@@ -155,8 +155,8 @@ def test_a_filtered_count_reads_the_narrowest_index(store: Store) -> None:
     _seed(store, crowd=3000)
     kept = _kept(store, "$filter=severity%20eq%20'high'%20and%20status%20eq%20'new'&$count=true")
     if store.dialect == "postgresql":  # the count rides along with the page
-        assert kept.count_along
-        plan = _explain(store, kept.pages[0].sql, kept.page_parameters[0])
+        assert kept.counted_first is not None
+        plan = _explain(store, kept.counted_first.sql, kept.counted_first_parameters)
         assert "Index Only Scan using ix_security_alerts_2_count" in plan, plan
     else:
         plan = _explain(store, kept.count.sql, kept.count_parameters)

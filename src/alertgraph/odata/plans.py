@@ -43,7 +43,12 @@ class ListPlan:
     #: the count alone: SQLite's $count, and PostgreSQL's when the page has no row to carry it
     count: Prepared | None
     count_parameters: Any
-    count_along: bool  # PostgreSQL: the page's last column holds the count
+    #: what the count is remembered under (odata.counts); None: never remembered
+    count_key: Hashable | None
+    #: PostgreSQL: the first page with the count as its last column (one round trip), run in
+    #: place of ``pages[0]`` when the count is not remembered
+    counted_first: Prepared | None
+    counted_first_parameters: Any
     page_size: int
     columns: tuple[str, ...]  # the page's column names: stored JSON and key (or the row's
     # columns), then the sort keys

@@ -8,6 +8,7 @@ statements statements.py's, tokens paging.py's and the JSON shape.py's.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Hashable
 from typing import Any
 
 import orjson
@@ -16,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import ColumnElement
 
 from alertgraph.errors import NotFound, ODataError, entity_not_found
-from alertgraph.odata import keyset, paging, plans, statements
+from alertgraph.odata import counts, keyset, paging, plans, statements
 from alertgraph.odata.context import ReadContext
 from alertgraph.odata.options import RawOptions, split_query
 from alertgraph.odata.query import Query, bind_query, check_scope_filter
@@ -123,9 +124,24 @@ def count_collection(
     table = TABLES[entity_set.name]
     renderer = statements.renderer(ctx, query, table)
     conditions = _conditions(ctx, query, table, renderer, parent_key, link)
+    key: Hashable | None = None
+    if not renderer.used_now:  # the request's query decides the count, as a plan's SQL does
+        key = ("$count", entity_set.name, raw_query, ctx.tenant, ctx.version, parent_key, link)
+        try:
+            hash(key)
+        except TypeError:
+            key = None
     with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
-        return _count(conn, table, conditions)
+        if key is None:
+            return _count(conn, table, conditions)
+        memory = counts.counts_of(ctx.store)
+        clock = memory.clock(conn, ctx.tenant)  # before the count: see odata.counts
+        counted = memory.get(key, clock)
+        if counted is None:
+            counted = _count(conn, table, conditions)
+            memory.put(key, clock, counted)
+        return counted
 
 
 def get_entity(
@@ -293,27 +309,31 @@ def _list_plan(
         select = select.offset(query.skip)
     if page_size == 0:  # $top=0: the count alone, if asked
         segments = []
-    order = keyset.order_by(keys, renderer.pg)
     context = context_url(ctx.service_root, entity_set, query, parent_key, entity=False)
     if context_path is not None:
         context = context.replace(
             f"#{collection_path(entity_set, parent_key)}", f"#{context_path}", 1
         )
     segment_statements = [select if s is None else select.where(s) for s in segments]
-    # PostgreSQL: the count rides along with the page's first statement (one round trip; an
-    # uncorrelated subquery is evaluated once); counted apart when that returns no row
-    count_along = bool(query.count and renderer.pg and segment_statements)
-    if count_along:
-        count_column = _count_of(table, conditions).label("_count")
-        segment_statements[0] = segment_statements[0].add_columns(count_column)
     dialect = ctx.store.engine.dialect
+    order = keyset.order_by(keys, renderer.pg)
     pages = [
         Prepared(statement.order_by(*order).limit(page_size + 1), dialect)
         for statement in segment_statements
     ]
-    count = None
+    count: Prepared | None = None
+    counted_first: Prepared | None = None
+    count_key: Hashable | None = None
     if query.count:
         count = Prepared(sa.select(sa.func.count()).select_from(table).where(*conditions), dialect)
+        if not renderer.used_now:  # a count as of the request's instant is never remembered
+            count_key = counts.statement_key(ctx.tenant, count, count.parameters())
+        if renderer.pg and segment_statements:
+            # PostgreSQL: the count rides along with the page's first statement (one round
+            # trip; an uncorrelated subquery is evaluated once); counted apart when that
+            # returns no row
+            along = segment_statements[0].add_columns(_count_of(table, conditions).label("_count"))
+            counted_first = Prepared(along.order_by(*order).limit(page_size + 1), dialect)
     path = context_path or collection_path(entity_set, parent_key)
     skipping = entity_set.skip_paging
     plan = plans.ListPlan(
@@ -322,7 +342,9 @@ def _list_plan(
         page_parameters=tuple(page.parameters() for page in pages),
         count=count,
         count_parameters=count.parameters() if count is not None else None,
-        count_along=count_along,
+        count_key=count_key,
+        counted_first=counted_first,
+        counted_first_parameters=counted_first.parameters() if counted_first else None,
         page_size=page_size,
         columns=tuple(column.name for column in select.selected_columns),
         shaping=None if stored else query,
@@ -380,18 +402,29 @@ def _run_list_plan(
     with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
         rows: list[tuple[Any, ...]] = []
-        along: int | None = None
+        counted: int | None = None
+        memory = clock = None
+        if plan.count_key is not None:
+            memory = counts.counts_of(ctx.store)
+            clock = memory.clock(conn, ctx.tenant)  # before the count: see odata.counts
+            counted = memory.get(plan.count_key, clock)
+        remembered = counted is not None
         for number, page in enumerate(plan.pages):
-            found = statements.run(conn, page, plan.page_parameters[number])
-            if number == 0 and plan.count_along and found:
-                along = int(found[0][-1])
+            if number == 0 and plan.counted_first is not None and counted is None:
+                found = statements.run(conn, plan.counted_first, plan.counted_first_parameters)
+                if found:
+                    counted = int(found[0][-1])
+            else:
+                found = statements.run(conn, page, plan.page_parameters[number])
             rows += found
             if len(rows) > plan.page_size:
                 break
         if plan.count is not None:
-            if along is None:  # SQLite, or PostgreSQL's first segment had no row to carry it
-                along = int(statements.run(conn, plan.count, plan.count_parameters)[0][0])
-            body["@odata.count"] = along
+            if counted is None:  # SQLite, or PostgreSQL's first segment had no row to carry it
+                counted = int(statements.run(conn, plan.count, plan.count_parameters)[0][0])
+            if memory is not None and not remembered:
+                memory.put(plan.count_key, clock, counted)
+            body["@odata.count"] = counted
         more = len(rows) > plan.page_size
         rows = rows[: plan.page_size]
         if plan.shaping is None and all(row[0] is not None for row in rows):

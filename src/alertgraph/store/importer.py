@@ -30,6 +30,7 @@ from sqlalchemy.exc import DBAPIError
 from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet
 from alertgraph.store.database import Store
 from alertgraph.store.loader import Batch, RowCodec, TableWriter, Validator
+from alertgraph.store.transaction import tick
 
 #: Collections a file can be imported into (contained and fixed sets arrive inside these).
 IMPORT_PATHS = (
@@ -371,6 +372,10 @@ def _fill(
         raise ImportFailed(problems, total=total)
     for writer in writers.values():
         writer.finish()
+    # the tenant's data changed: move its change clock in the same transaction, so a count
+    # remembered before this import is not given again once it is committed (odata.counts)
+    for tenant in sorted({writer.codec.tenant for writer in writers.values()}):
+        tick(conn, tenant)
     result.counts = {name: writer.written for name, writer in writers.items()}
     if root.name not in result.counts:
         result.counts = {root.name: 0, **result.counts}
