@@ -19,6 +19,7 @@ import threading
 import weakref
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -46,6 +47,10 @@ class CountMemory:
         """The tenant's change clock as stored (None before its first change)."""
         rows = self._clock.run(conn, self._clock.parameters({"clock": clock_key(tenant)}))
         return str(rows[0][0]) if rows else None
+
+    def knows(self, key: Hashable) -> bool:
+        """Whether a count is remembered under ``key`` (at whatever clock)."""
+        return key in self._counts
 
     def get(self, key: Hashable, clock: str | None) -> int | None:
         """The count remembered under ``key`` if it was counted at ``clock``, else None."""
@@ -84,6 +89,12 @@ def counts_of(store: Store) -> CountMemory:
             if memory is None:
                 memory = _MEMORIES[store] = CountMemory(store)
     return memory
+
+
+def clock_column(tenant: str) -> Any:
+    """The tenant's change clock as a column (a scalar subquery), for a page's first statement."""
+    value = sa.select(meta_table.c.value).where(meta_table.c.key == clock_key(tenant))
+    return value.scalar_subquery().label("_clock")
 
 
 def statement_key(tenant: str, prepared: Prepared, parameters: object) -> Hashable | None:

@@ -45,10 +45,13 @@ class ListPlan:
     count_parameters: Any
     #: what the count is remembered under (odata.counts); None: never remembered
     count_key: Hashable | None
-    #: PostgreSQL: the first page with the count as its last column (one round trip), run in
-    #: place of ``pages[0]`` when the count is not remembered
+    #: PostgreSQL, run in place of ``pages[0]`` when the request counts: the first page with
+    #: the count and the tenant's change clock as its last columns (one round trip), or with
+    #: the clock alone when a count is remembered (odata.read._Tally)
     counted_first: Prepared | None
     counted_first_parameters: Any
+    clocked_first: Prepared | None
+    clocked_first_parameters: Any
     page_size: int
     columns: tuple[str, ...]  # the page's column names: stored JSON and key (or the row's
     # columns), then the sort keys

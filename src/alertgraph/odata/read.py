@@ -322,18 +322,27 @@ def _list_plan(
         for statement in segment_statements
     ]
     count: Prepared | None = None
-    counted_first: Prepared | None = None
+    counted_first = clocked_first = None
     count_key: Hashable | None = None
     if query.count:
         count = Prepared(sa.select(sa.func.count()).select_from(table).where(*conditions), dialect)
         if not renderer.used_now:  # a count as of the request's instant is never remembered
             count_key = counts.statement_key(ctx.tenant, count, count.parameters())
         if renderer.pg and segment_statements:
-            # PostgreSQL: the count rides along with the page's first statement (one round
-            # trip; an uncorrelated subquery is evaluated once); counted apart when that
-            # returns no row
-            along = segment_statements[0].add_columns(_count_of(table, conditions).label("_count"))
-            counted_first = Prepared(along.order_by(*order).limit(page_size + 1), dialect)
+            # PostgreSQL: the tenant's change clock, and the count unless it is remembered, ride
+            # along with the page's first statement (one round trip; an uncorrelated subquery
+            # is evaluated once); read apart when that returns no row
+            first = segment_statements[0]
+            clock = counts.clock_column(ctx.tenant)
+            counted_first = Prepared(
+                first.add_columns(_count_of(table, conditions).label("_count"), clock)
+                .order_by(*order)
+                .limit(page_size + 1),
+                dialect,
+            )
+            clocked_first = Prepared(
+                first.add_columns(clock).order_by(*order).limit(page_size + 1), dialect
+            )
     path = context_path or collection_path(entity_set, parent_key)
     skipping = entity_set.skip_paging
     plan = plans.ListPlan(
@@ -345,6 +354,8 @@ def _list_plan(
         count_key=count_key,
         counted_first=counted_first,
         counted_first_parameters=counted_first.parameters() if counted_first else None,
+        clocked_first=clocked_first,
+        clocked_first_parameters=clocked_first.parameters() if clocked_first else None,
         page_size=page_size,
         columns=tuple(column.name for column in select.selected_columns),
         shaping=None if stored else query,
@@ -402,29 +413,18 @@ def _run_list_plan(
     with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
         rows: list[tuple[Any, ...]] = []
-        counted: int | None = None
-        memory = clock = None
-        if plan.count_key is not None:
-            memory = counts.counts_of(ctx.store)
-            clock = memory.clock(conn, ctx.tenant)  # before the count: see odata.counts
-            counted = memory.get(plan.count_key, clock)
-        remembered = counted is not None
+        tally = _Tally(ctx, conn, plan)
         for number, page in enumerate(plan.pages):
-            if number == 0 and plan.counted_first is not None and counted is None:
-                found = statements.run(conn, plan.counted_first, plan.counted_first_parameters)
-                if found:
-                    counted = int(found[0][-1])
+            if number == 0 and tally.first is not None:
+                found = statements.run(conn, tally.first, tally.first_parameters)
+                tally.ride_along(found)
             else:
                 found = statements.run(conn, page, plan.page_parameters[number])
             rows += found
             if len(rows) > plan.page_size:
                 break
         if plan.count is not None:
-            if counted is None:  # SQLite, or PostgreSQL's first segment had no row to carry it
-                counted = int(statements.run(conn, plan.count, plan.count_parameters)[0][0])
-            if memory is not None and not remembered:
-                memory.put(plan.count_key, clock, counted)
-            body["@odata.count"] = counted
+            body["@odata.count"] = tally.count()
         more = len(rows) > plan.page_size
         rows = rows[: plan.page_size]
         if plan.shaping is None and all(row[0] is not None for row in rows):
@@ -449,6 +449,72 @@ def _run_list_plan(
             last_part = f"$skiptoken={token}"
         body["@odata.nextLink"] = plan.next_base + "&".join((*plan.next_parts, last_part))
     return body
+
+
+class _Tally:
+    """The page's ``$count``: remembered (odata.counts) or counted, with the tenant's change
+    clock always read before the count it stamps.
+
+    SQLite reads the clock with a statement of its own (a few microseconds). PostgreSQL reads it
+    in the page's first statement, which also carries the count unless one is remembered for
+    the plan's count; only a remembered count that turns out stale costs a second round trip.
+    """
+
+    __slots__ = ("clock", "conn", "counted", "ctx", "first", "first_parameters", "fresh", "plan")
+
+    def __init__(self, ctx: ReadContext, conn: Connection, plan: plans.ListPlan) -> None:
+        self.ctx, self.conn, self.plan = ctx, conn, plan
+        self.counted: int | None = None
+        self.clock: str | None = None
+        self.fresh = False  # the clock has been read
+        self.first: Prepared | None = None
+        self.first_parameters: Any = None
+        if plan.count is None:
+            return
+        remembered = plan.count_key is not None and counts.counts_of(ctx.store).knows(
+            plan.count_key
+        )
+        if plan.clocked_first is not None and remembered:
+            self.first, self.first_parameters = plan.clocked_first, plan.clocked_first_parameters
+        elif plan.counted_first is not None:
+            self.first, self.first_parameters = plan.counted_first, plan.counted_first_parameters
+        elif plan.count_key is not None:
+            self._read_clock()
+
+    def _read_clock(self) -> None:
+        memory = counts.counts_of(self.ctx.store)
+        self.clock = memory.clock(self.conn, self.ctx.tenant)
+        self.fresh = True
+        assert self.plan.count_key is not None
+        self.counted = memory.get(self.plan.count_key, self.clock)
+
+    def ride_along(self, found: list[tuple[Any, ...]]) -> None:
+        """Take the clock (last column) and the count (before it, if asked) from the first
+        page's rows, which still carry them (shaping ignores columns past the sort keys)."""
+        if not found:
+            return
+        last = found[0]
+        self.clock = None if last[-1] is None else str(last[-1])
+        self.fresh = True
+        if self.first is self.plan.counted_first:
+            self.counted = int(last[-2])
+            self._remember()
+        elif self.plan.count_key is not None:
+            self.counted = counts.counts_of(self.ctx.store).get(self.plan.count_key, self.clock)
+
+    def count(self) -> int:
+        plan = self.plan
+        if self.counted is None and not self.fresh and plan.count_key is not None:
+            self._read_clock()  # the first page had no row to carry it
+        if self.counted is None:
+            assert plan.count is not None
+            self.counted = int(statements.run(self.conn, plan.count, plan.count_parameters)[0][0])
+            self._remember()
+        return self.counted
+
+    def _remember(self) -> None:
+        if self.plan.count_key is not None and self.fresh and self.counted is not None:
+            counts.counts_of(self.ctx.store).put(self.plan.count_key, self.clock, self.counted)
 
 
 def _binding(
