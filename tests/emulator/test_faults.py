@@ -164,3 +164,38 @@ def test_malformed_faults_are_named(text: str, problem: str) -> None:
     with pytest.raises(ValueError, match="faults: ") as caught:
         parse_faults_option(text)
     assert problem in str(caught.value)
+
+
+def test_controls_set_by_another_replica_apply_to_the_next_key_lookup(serve: Factory) -> None:
+    """A key lookup reads the tenant's controls in its own statement while they were quiet last
+    time (http/app.py): controls changed meanwhile, here by another replica, still apply to
+    the very next lookup, before its answer or its 404 is told."""
+    from alertgraph.odata.plans import EntityPlan, plans_of
+
+    client, app = serve()
+    other, other_app = serve()  # a second replica on the same database
+    insert(app.state.store, "alerts_v2", [alert("a1")])
+    one, missing = f"{ALERTS}/a1", f"{ALERTS}/missing"
+    headers, admin = bearer(app), admin_headers(other_app)
+    for _ in range(3):  # the lookup's plan is kept, with the controls riding along
+        assert client.get(one, headers=headers).status_code == 200
+    assert client.get(missing, headers=headers).status_code == 404
+    kept = [plan for plan in plans_of(app.state.store).kept() if isinstance(plan, EntityPlan)]
+    assert any("_controls" in plan.row.sql for plan in kept)
+
+    def control(**changes: object) -> None:
+        assert other.patch("/_alertgraph/controls", headers=admin, json=changes).status_code == 200
+
+    control(faults={"rate": 1, "status": 503, "seed": 1, "path": "/security/alerts_v2*"})
+    assert client.get(one, headers=headers).status_code == 503
+    assert client.get(missing, headers=headers).status_code == 503
+    control(faults=None)
+    assert client.get(one, headers=headers).status_code == 200
+    assert client.get(missing, headers=headers).status_code == 404
+    control(throttle="1/60")
+    assert client.get(one, headers=headers).status_code == 200
+    assert client.get(one, headers=headers).status_code == 429
+    assert client.get(missing, headers=headers).status_code == 429
+    control(throttle="off")
+    for _ in range(2):
+        assert client.get(one, headers=headers).json()["id"] == "a1"

@@ -19,10 +19,14 @@ from alertgraph.emulator import faults, journal, throttle
 from alertgraph.emulator.spec import FaultSpec, ThrottleSpec, fault_spec, parse_throttle
 from alertgraph.emulator.tables import controls_table, ensure_schema
 from alertgraph.errors import GraphError, TooManyRequests
+from alertgraph.odata.context import Rider
 from alertgraph.schema.endpoints import EntitySet
 from alertgraph.settings import Settings
 from alertgraph.store.database import TENANT, Store
 from alertgraph.store.prepared import Prepared
+
+#: names the controls in kept read plans (alertgraph.odata.context.Rider)
+CONTROLS_RIDER = "emulator-controls"
 
 #: the security API's alert type: its lists are the ones Graph answers partially (206)
 ALERT_TYPE = "microsoft.graph.security.alert"
@@ -92,11 +96,12 @@ class Emulator:
         if self.admin or self.journal or self.faults or self.throttle.mode != "off":
             ensure_schema(store)
         table = controls_table
+        stored = select(table.c.settings).where(table.c[TENANT] == bindparam("tenant", ""))
         #: asked on every request while the admin API is on: compiled once
-        self._stored_controls = Prepared(
-            select(table.c.settings).where(table.c[TENANT] == bindparam("tenant")),
-            store.engine.dialect,
-        )
+        self._stored_controls = Prepared(stored, store.engine.dialect)
+        self._controls_column = stored.scalar_subquery().label("_controls")
+        #: tenants whose controls were not quiet when last read (a hint, never a decision)
+        self._loud: set[str] = set()
 
     def controls(self, tenant: str) -> Controls:
         """The serve options overlaid by the tenant's run-time controls."""
@@ -104,7 +109,34 @@ class Emulator:
             return Controls(self.throttle, self.faults)
         with self.store.reading() as conn:
             found = self._stored_controls.rows(conn, {"tenant": tenant})
-        return overlay(Controls(self.throttle, self.faults), found[0][0] if found else None)
+        return self._overlaid(tenant, found[0][0] if found else None)
+
+    def _overlaid(self, tenant: str, stored: Mapping[str, Any] | None) -> Controls:
+        controls = overlay(Controls(self.throttle, self.faults), stored)
+        if controls.throttle.mode == "off" and controls.faults is None:
+            self._loud.discard(tenant)
+        else:
+            self._loud.add(tenant)
+        return controls
+
+    def controls_rider(self, tenant: str) -> Rider | None:
+        """The tenant's stored controls as a rider of the request's key lookup, when they are
+        stored (admin API on) and were quiet when last read; None: decide before reading.
+
+        The rider reads them in the lookup's own statement, so the answer is read before the
+        controls are applied: the caller gives it only if :meth:`quiet_with` says the controls
+        it carried are quiet, and otherwise admits the request as usual and reads again.
+        """
+        if not self.admin or tenant in self._loud:
+            return None
+        return Rider(CONTROLS_RIDER, self._controls_column)
+
+    def quiet_with(self, tenant: str, rider: Rider) -> bool:
+        """Whether the controls a rider carried admit the request untouched (as :meth:`quiet`)."""
+        if not rider.carried:
+            return False
+        controls = self._overlaid(tenant, rider.value)
+        return controls.throttle.mode == "off" and controls.faults is None
 
     def ticket(self, tenant: str, app_id: str | None, started: float) -> Ticket:
         """A request of ``tenant`` authenticated at ``started`` (time.monotonic())."""

@@ -13,6 +13,7 @@ from typing import Any
 from alertgraph.http.routing import Target
 from alertgraph.identity.auth import Principal
 from alertgraph.odata import QueryLimits, ReadContext
+from alertgraph.odata.context import Rider
 from alertgraph.settings import Settings
 from alertgraph.store.database import Store
 
@@ -33,6 +34,8 @@ class Call:
     body: Any = None
     #: work to run after the response has been sent (e.g. a refresh operation)
     after_response: list[Callable[[], None]] = field(default_factory=list)
+    #: read along with a key lookup (the emulator's controls, http/app.py)
+    rider: Rider | None = None
 
     @property
     def tenant(self) -> str:
@@ -49,6 +52,7 @@ class Call:
             evolvable=self.evolvable,
             limits=QueryLimits.from_settings(self.settings),
             raw=raw,
+            rider=self.rider,
         )
 
 

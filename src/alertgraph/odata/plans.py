@@ -72,7 +72,7 @@ class EntityPlan:
     """One entity by key from stored JSON: the body is the prefix, then the stored object."""
 
     entity_set: EntitySet  # the very row it was made for (keys hold its id)
-    row: Prepared  # takes binds "tenant" and "key"
+    row: Prepared  # takes binds "tenant" and "key"; a context's rider is its second column
     prefix: str  # '{"@odata.context":"...",'
     context: str
 

@@ -166,6 +166,8 @@ def get_entity(
             found = plan.row.rows(conn, {"tenant": ctx.tenant, "key": key})
         if not found:
             raise entity_not_found(entity_set.path, key)
+        if ctx.rider is not None:  # the plan was made with it: its key is in the plan's
+            ctx.rider.carried, ctx.rider.value = True, found[0][1]
         if found[0][0] is not None:
             return orjson.Fragment(plan.prefix + found[0][0][1:])
     _options, query = prepare(ctx, entity_set, raw_query, single=True)
@@ -173,7 +175,8 @@ def get_entity(
     context = context_url(ctx.service_root, entity_set, query, parent_key, entity=True)
     stored = stored_serves(ctx, query)
     if stored and cache_key is not None and plan is None:
-        lookup = sa.select(table.c[STORED_JSON]).where(
+        riding = [ctx.rider.column] if ctx.rider is not None else []
+        lookup = sa.select(table.c[STORED_JSON], *riding).where(
             table.c[TENANT] == sa.bindparam("tenant", ""), table.c["id"] == sa.bindparam("key", "")
         )
         cache.put(
@@ -187,6 +190,9 @@ def get_entity(
         )
     with ctx.store.reading() as conn:
         _check_parent(ctx, conn, entity_set, parent_key)
+        if ctx.rider is not None:  # no kept lookup to carry it: on the same connection
+            value = conn.execute(sa.select(ctx.rider.column), {"tenant": ctx.tenant}).scalar()
+            ctx.rider.carried, ctx.rider.value = True, value
         conditions = [table.c[TENANT] == ctx.tenant, table.c["id"] == key]
         if parent_key is not None and PARENT in table.c:
             conditions.append(table.c[PARENT] == parent_key)
@@ -233,6 +239,7 @@ def _entity_key(ctx: ReadContext, entity_set: EntitySet, raw_query: str) -> tupl
         ctx.evolvable,
         ctx.raw,
         ctx.limits,
+        ctx.rider.key if ctx.rider is not None else None,
     )
 
 
