@@ -500,11 +500,11 @@ class _Tally:
         page's rows, which still carry them (shaping ignores columns past the sort keys)."""
         if not found:
             return
-        last = found[0]
-        self.clock = None if last[-1] is None else str(last[-1])
+        row = found[0]
+        self.clock = None if row[-1] is None else str(row[-1])
         self.fresh = True
         if self.first is self.plan.counted_first:
-            self.counted = int(last[-2])
+            self.counted = int(row[-2])
             self._remember()
         elif self.plan.count_key is not None:
             self.counted = counts.counts_of(self.ctx.store).get(self.plan.count_key, self.clock)
