@@ -179,6 +179,29 @@ def test_queue_links_counts_and_a_chart_per_day(client, app, seeded) -> None:
     assert "4 in all" in page
 
 
+def test_counts_follow_every_change_of_the_tenant(client, app, seeded) -> None:
+    """The tallies are remembered until the tenant's data changes: a PATCH through the API, an
+    import and another tenant's write each show, or not, on the next load as they should."""
+    from alertgraph.store.importer import import_records
+
+    sign_in(client, mint(app))
+    assert "new 3</a>" in client.get("/console/summary/alerts").text
+    headers = {"Authorization": f"Bearer {mint(app)}"}
+    patched = client.patch(f"{ALERTS}/a-mid", headers=headers, json={"status": "inProgress"})
+    assert patched.status_code == 200, patched.text
+    page = client.get("/console/summary/alerts").text
+    assert "new 2</a>" in page
+    assert "inProgress 2</a>" in page
+    fresh = alert("a-fresh", severity="high", createdDateTime=_ago(3))
+    import_records(seeded, "security/alerts_v2", [("r", fresh)], tenant=TENANT_A)
+    page = client.get("/console/summary/alerts").text
+    assert "new 3</a>" in page
+    assert re.search(r'<span class="sev sev-high">high</span> 3</a>', page)
+    assert "5 in all" in page
+    insert(seeded, "alerts_v2", [alert("b-2")], tenant=TENANT_B)
+    assert "5 in all" in client.get("/console/summary/alerts").text
+
+
 def test_paging_follows_the_next_link(client, app, store) -> None:
     insert(
         store,

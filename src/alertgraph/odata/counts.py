@@ -34,11 +34,15 @@ COUNTS_KEPT = 4096
 
 
 class CountMemory:
-    """A bounded, thread-safe map from (tenant, count statement, values) to (clock, count)."""
+    """A bounded, thread-safe map from (tenant, count statement, values) to (clock, count).
+
+    The console's tallies (alerts by severity, status and day) are remembered here the same way,
+    as a value of their own.
+    """
 
     def __init__(self, store: Store, size: int = COUNTS_KEPT) -> None:
         self._size = size
-        self._counts: OrderedDict[Hashable, tuple[str | None, int]] = OrderedDict()
+        self._counts: OrderedDict[Hashable, tuple[str | None, Any]] = OrderedDict()
         self._lock = threading.Lock()
         clock = sa.select(meta_table.c.value).where(meta_table.c.key == sa.bindparam("clock", ""))
         self._clock = Prepared(clock, store.engine.dialect)
@@ -52,7 +56,7 @@ class CountMemory:
         """Whether a count is remembered under ``key`` (at whatever clock)."""
         return key in self._counts
 
-    def get(self, key: Hashable, clock: str | None) -> int | None:
+    def get(self, key: Hashable, clock: str | None) -> Any:
         """The count remembered under ``key`` if it was counted at ``clock``, else None."""
         with self._lock:
             found = self._counts.get(key)
@@ -61,7 +65,7 @@ class CountMemory:
             self._counts.move_to_end(key)
             return found[1]
 
-    def put(self, key: Hashable, clock: str | None, count: int) -> None:
+    def put(self, key: Hashable, clock: str | None, count: Any) -> None:
         with self._lock:
             self._counts[key] = (clock, count)
             self._counts.move_to_end(key)

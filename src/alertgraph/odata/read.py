@@ -137,7 +137,7 @@ def count_collection(
             return _count(conn, table, conditions)
         memory = counts.counts_of(ctx.store)
         clock = memory.clock(conn, ctx.tenant)  # before the count: see odata.counts
-        counted = memory.get(key, clock)
+        counted: int | None = memory.get(key, clock)
         if counted is None:
             counted = _count(conn, table, conditions)
             memory.put(key, clock, counted)
