@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Connection
 from starlette.responses import RedirectResponse, Response
 
 from alertgraph.console.graph import may, set_at
@@ -185,27 +186,25 @@ def _summary(page: Page) -> dict[str, Any]:
         * 10_000_000
     )
     day = (table.c.createdDateTime / TICKS_PER_DAY).label("day")
+
+    def tally(conn: Connection) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        # one pass over the (severity, status, ...) index gives both tallies
+        pairs = conn.execute(
+            select(table.c.severity, table.c.status, func.count())
+            .where(table.c[TENANT] == tenant)
+            .group_by(table.c.severity, table.c.status)
+        ).all()
+        per_day = conn.execute(
+            select(day, func.count())
+            .where(and_(table.c[TENANT] == tenant, table.c.createdDateTime >= first_ticks))
+            .group_by(day)
+        ).all()
+        return tuple(map(tuple, pairs)), tuple(map(tuple, per_day))
+
     # remembered until the tenant's data changes, as a $count is (odata.counts)
-    memory = counts_of(store)
     key = ("console summary", tenant, first_ticks)
     with store.reading() as conn:
-        clock = memory.clock(conn, tenant)  # before the tallies
-        tallies = memory.get(key, clock)
-        if tallies is None:
-            # one pass over the (severity, status, ...) index gives both tallies
-            pairs = conn.execute(
-                select(table.c.severity, table.c.status, func.count())
-                .where(table.c[TENANT] == tenant)
-                .group_by(table.c.severity, table.c.status)
-            ).all()
-            per_day = conn.execute(
-                select(day, func.count())
-                .where(and_(table.c[TENANT] == tenant, table.c.createdDateTime >= first_ticks))
-                .group_by(day)
-            ).all()
-            tallies = tuple(map(tuple, pairs)), tuple(map(tuple, per_day))
-            memory.put(key, clock, tallies)
-    pairs, per_day = tallies
+        pairs, per_day = counts_of(store).remembered(conn, tenant, key, lambda: tally(conn))
     severities: dict[str, int] = {}
     statuses: dict[str, int] = {}
     for severity, status, n in pairs:

@@ -15,15 +15,14 @@ never serve each other's stale counts.
 
 from __future__ import annotations
 
-import threading
 import weakref
-from collections import OrderedDict
-from collections.abc import Hashable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from alertgraph.odata.plans import Bounded, per_store
 from alertgraph.store.database import Store, meta_table
 from alertgraph.store.prepared import Prepared
 from alertgraph.store.transaction import clock_key
@@ -32,8 +31,10 @@ from alertgraph.store.transaction import clock_key
 #: bytes: the statement's text is shared with its plan)
 COUNTS_KEPT = 4096
 
+T = TypeVar("T")
 
-class CountMemory:
+
+class CountMemory(Bounded):
     """A bounded, thread-safe map from (tenant, count statement, values) to (clock, count).
 
     The console's tallies (alerts by severity, status and day) are remembered here the same way,
@@ -41,9 +42,7 @@ class CountMemory:
     """
 
     def __init__(self, store: Store, size: int = COUNTS_KEPT) -> None:
-        self._size = size
-        self._counts: OrderedDict[Hashable, tuple[str | None, Any]] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
         clock = sa.select(meta_table.c.value).where(meta_table.c.key == sa.bindparam("clock", ""))
         self._clock = Prepared(clock, store.engine.dialect)
 
@@ -52,47 +51,32 @@ class CountMemory:
         rows = self._clock.run(conn, self._clock.parameters({"clock": clock_key(tenant)}))
         return str(rows[0][0]) if rows else None
 
-    def knows(self, key: Hashable) -> bool:
-        """Whether a count is remembered under ``key`` (at whatever clock)."""
-        return key in self._counts
-
     def get(self, key: Hashable, clock: str | None) -> Any:
         """The count remembered under ``key`` if it was counted at ``clock``, else None."""
-        with self._lock:
-            found = self._counts.get(key)
-            if found is None or found[0] != clock:
-                return None
-            self._counts.move_to_end(key)
-            return found[1]
+        found = self._recall(key)
+        return found[1] if found is not None and found[0] == clock else None
 
-    def put(self, key: Hashable, clock: str | None, count: Any) -> None:
-        with self._lock:
-            self._counts[key] = (clock, count)
-            self._counts.move_to_end(key)
-            while len(self._counts) > self._size:
-                self._counts.popitem(last=False)
+    def remember(self, key: Hashable, clock: str | None, count: Any) -> None:
+        """Keep ``count``, counted after the tenant's clock read ``clock``."""
+        self.put(key, (clock, count))
 
-    def clear(self) -> None:
-        with self._lock:
-            self._counts.clear()
-
-    def __len__(self) -> int:
-        return len(self._counts)
+    def remembered(self, conn: Connection, tenant: str, key: Hashable, count: Callable[[], T]) -> T:
+        """``count()`` as remembered under ``key`` at the tenant's clock, read first; counted
+        (and remembered) when nothing is remembered at that clock."""
+        clock = self.clock(conn, tenant)
+        found: T | None = self.get(key, clock)
+        if found is None:
+            found = count()
+            self.remember(key, clock, found)
+        return found
 
 
 _MEMORIES: weakref.WeakKeyDictionary[Store, CountMemory] = weakref.WeakKeyDictionary()
-_MEMORIES_LOCK = threading.Lock()
 
 
 def counts_of(store: Store) -> CountMemory:
     """The count memory of ``store`` (one per store, made on first use)."""
-    memory = _MEMORIES.get(store)
-    if memory is None:
-        with _MEMORIES_LOCK:
-            memory = _MEMORIES.get(store)
-            if memory is None:
-                memory = _MEMORIES[store] = CountMemory(store)
-    return memory
+    return per_store(_MEMORIES, store, lambda: CountMemory(store))
 
 
 def clock_column(tenant: str) -> Any:

@@ -16,9 +16,9 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from alertgraph.odata.query import Query
 from alertgraph.schema.endpoints import EntitySet
@@ -77,51 +77,78 @@ class EntityPlan:
     context: str
 
 
-class PlanCache:
+class Bounded:
+    """A bounded, thread-safe map, least recently used dropped first: what the engine keeps per
+    store (plans here, remembered counts in odata.counts)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _recall(self, key: Hashable) -> Any:
+        """The value kept under ``key`` (now the most recently used), or None."""
+        with self._lock:
+            value = self._kept.get(key)
+            if value is not None:
+                self._kept.move_to_end(key)
+        return value
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._kept[key] = value
+            self._kept.move_to_end(key)
+            while len(self._kept) > self._size:
+                self._kept.popitem(last=False)
+
+    def kept(self) -> list[Any]:
+        """The values kept, least recently used first."""
+        with self._lock:
+            return list(self._kept.values())
+
+    def clear(self) -> None:
+        """Forget everything (each is made again when next asked)."""
+        with self._lock:
+            self._kept.clear()
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._kept
+
+    def __len__(self) -> int:
+        return len(self._kept)
+
+
+B = TypeVar("B", bound=Bounded)
+_PER_STORE_LOCK = threading.Lock()
+
+
+def per_store(kept: weakref.WeakKeyDictionary[Store, B], store: Store, make: Callable[[], B]) -> B:
+    """The one ``kept[store]``, made by ``make`` on first use (by one thread only)."""
+    found = kept.get(store)
+    if found is None:
+        with _PER_STORE_LOCK:
+            found = kept.get(store)
+            if found is None:
+                found = kept[store] = make()
+    return found
+
+
+class PlanCache(Bounded):
     """A bounded, thread-safe map from a request's key to its plan."""
 
     def __init__(self, size: int = PLANS_KEPT) -> None:
-        self._size = size
-        self._plans: OrderedDict[Hashable, Any] = OrderedDict()
-        self._lock = threading.Lock()
+        super().__init__(size)
 
     def get(self, key: Hashable, entity_set: EntitySet) -> Any:
         """The plan kept under ``key`` for ``entity_set``, or None."""
-        with self._lock:
-            plan = self._plans.get(key)
-            if plan is not None:
-                self._plans.move_to_end(key)
+        plan = self._recall(key)
         # keys name the entity set by id(); an id can be reused once a set is gone
         return plan if plan is not None and plan.entity_set is entity_set else None
 
-    def put(self, key: Hashable, plan: Any) -> None:
-        with self._lock:
-            self._plans[key] = plan
-            while len(self._plans) > self._size:
-                self._plans.popitem(last=False)
-
-    def kept(self) -> list[Any]:
-        """The plans kept, least recently used first."""
-        with self._lock:
-            return list(self._plans.values())
-
-    def clear(self) -> None:
-        """Forget every plan (the next request of each makes it again)."""
-        with self._lock:
-            self._plans.clear()
-
-    def __len__(self) -> int:
-        return len(self._plans)
-
 
 _CACHES: weakref.WeakKeyDictionary[Store, PlanCache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
 
 
 def plans_of(store: Store) -> PlanCache:
     """The plan cache of ``store`` (one per store, made on first use)."""
-    cache = _CACHES.get(store)
-    if cache is None:
-        with _CACHES_LOCK:
-            cache = _CACHES.setdefault(store, PlanCache())
-    return cache
+    return per_store(_CACHES, store, PlanCache)

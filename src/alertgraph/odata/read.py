@@ -135,13 +135,9 @@ def count_collection(
         _check_parent(ctx, conn, entity_set, parent_key)
         if key is None:
             return _count(conn, table, conditions)
-        memory = counts.counts_of(ctx.store)
-        clock = memory.clock(conn, ctx.tenant)  # before the count: see odata.counts
-        counted: int | None = memory.get(key, clock)
-        if counted is None:
-            counted = _count(conn, table, conditions)
-            memory.put(key, clock, counted)
-        return counted
+        return counts.counts_of(ctx.store).remembered(
+            conn, ctx.tenant, key, lambda: _count(conn, table, conditions)
+        )
 
 
 def get_entity(
@@ -473,27 +469,13 @@ class _Tally:
         self.ctx, self.conn, self.plan = ctx, conn, plan
         self.counted: int | None = None
         self.clock: str | None = None
-        self.fresh = False  # the clock has been read
-        self.first: Prepared | None = None
+        self.fresh = False  # the clock was read with the first page
+        self.first: Prepared | None = None  # PostgreSQL: what runs in place of pages[0]
         self.first_parameters: Any = None
-        if plan.count is None:
-            return
-        remembered = plan.count_key is not None and counts.counts_of(ctx.store).knows(
-            plan.count_key
-        )
-        if plan.clocked_first is not None and remembered:
+        if plan.count_key is not None and plan.count_key in counts.counts_of(ctx.store):
             self.first, self.first_parameters = plan.clocked_first, plan.clocked_first_parameters
         elif plan.counted_first is not None:
             self.first, self.first_parameters = plan.counted_first, plan.counted_first_parameters
-        elif plan.count_key is not None:
-            self._read_clock()
-
-    def _read_clock(self) -> None:
-        memory = counts.counts_of(self.ctx.store)
-        self.clock = memory.clock(self.conn, self.ctx.tenant)
-        self.fresh = True
-        assert self.plan.count_key is not None
-        self.counted = memory.get(self.plan.count_key, self.clock)
 
     def ride_along(self, found: list[tuple[Any, ...]]) -> None:
         """Take the clock (last column) and the count (before it, if asked) from the first
@@ -503,25 +485,31 @@ class _Tally:
         row = found[0]
         self.clock = None if row[-1] is None else str(row[-1])
         self.fresh = True
+        memory = counts.counts_of(self.ctx.store)
         if self.first is self.plan.counted_first:
             self.counted = int(row[-2])
-            self._remember()
+            if self.plan.count_key is not None:
+                memory.remember(self.plan.count_key, self.clock, self.counted)
         elif self.plan.count_key is not None:
-            self.counted = counts.counts_of(self.ctx.store).get(self.plan.count_key, self.clock)
+            self.counted = memory.get(self.plan.count_key, self.clock)
 
     def count(self) -> int:
-        plan = self.plan
-        if self.counted is None and not self.fresh and plan.count_key is not None:
-            self._read_clock()  # the first page had no row to carry it
-        if self.counted is None:
-            assert plan.count is not None
-            self.counted = int(statements.run(self.conn, plan.count, plan.count_parameters)[0][0])
-            self._remember()
-        return self.counted
+        plan, statement = self.plan, self.plan.count
+        assert statement is not None
 
-    def _remember(self) -> None:
-        if self.plan.count_key is not None and self.fresh and self.counted is not None:
-            counts.counts_of(self.ctx.store).put(self.plan.count_key, self.clock, self.counted)
+        def counting() -> int:
+            return int(statements.run(self.conn, statement, plan.count_parameters)[0][0])
+
+        if self.counted is not None:
+            return self.counted
+        memory = counts.counts_of(self.ctx.store)
+        if plan.count_key is None:
+            return counting()
+        if not self.fresh:  # SQLite, or the first page had no row to carry the clock
+            return memory.remembered(self.conn, self.ctx.tenant, plan.count_key, counting)
+        counted = counting()  # remembered, but at another clock
+        memory.remember(plan.count_key, self.clock, counted)
+        return counted
 
 
 def _binding(
