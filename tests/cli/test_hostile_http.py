@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
@@ -120,3 +121,40 @@ def test_a_guid_client_request_id_comes_back_unchanged(server):
     assert headers["client-request-id"] == sent
     assert GUID.match(headers["request-id"])
     assert headers["request-id"] != sent
+
+
+def test_the_access_log_has_one_line_per_request_with_the_status_sent(server):
+    """The access line is written after the response (off its latency), still once per request,
+    in uvicorn's format, with the status the client got."""
+    bearer = f"Authorization: Bearer {server.token()}"
+    marker = uuid.uuid4().hex
+    sent = {
+        f"/beta/security/alerts_v2/{marker}-missing": (
+            request(f"/beta/security/alerts_v2/{marker}-missing", bearer),
+            404,
+        ),
+        f"/beta/security/alerts_v2?$top=1&m={marker}": (
+            request(f"/beta/security/alerts_v2?$top=1&m={marker}", bearer),
+            200,
+        ),
+        f"/beta/security/alerts_v2?m={marker}-anonymous": (
+            request(f"/beta/security/alerts_v2?m={marker}-anonymous"),
+            401,
+        ),
+        f"/beta/$metadata?m={marker}-hostless": (
+            request(f"/beta/$metadata?m={marker}-hostless", host=False),
+            400,
+        ),
+    }
+    for raw, status in sent.values():
+        assert exchange(server, raw)[0] == status
+    deadline = time.monotonic() + 10
+    while True:
+        lines = [line for line in server.log().splitlines() if marker in line]
+        if len(lines) >= len(sent) or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    for path, (_, status) in sent.items():
+        logged = [line for line in lines if f'"GET {path} HTTP/1.1" {status}' in line]
+        assert len(logged) == 1, (path, lines)
+    assert len(lines) == len(sent), lines
