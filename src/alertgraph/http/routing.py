@@ -129,16 +129,17 @@ def resolve(raw_path: str) -> Target:
             return Target("container", version, path=container.path, container=container)
 
     # Find the longest entity-set path that prefixes the request, where the segment right after
-    # a set may carry its key in parentheses.
-    for candidate, set_segments in _TOP_SETS_LONGEST_FIRST:
+    # a set may carry its key in parentheses. Only sets whose path starts with the request's
+    # first segment can match.
+    for candidate, set_segments in _TOP_SETS_BY_FIRST.get(_split_key(rest[0])[0].lower(), ()):
         if version not in candidate.versions:
             continue
         count = len(set_segments)
         if len(rest) < count:
             continue
-        names = [unquote(segment) for segment in rest[: count - 1]]
+        names = [unquote(segment).lower() for segment in rest[: count - 1]]
         last_name, paren_key = _split_key(rest[count - 1])
-        if not all(map(_same, [*names, last_name], set_segments)):
+        if [*names, last_name.lower()] != set_segments:
             continue
         return _below_set(version, candidate, paren_key, rest[count:])
     raise NotFound(
@@ -153,6 +154,13 @@ _TOP_SETS_LONGEST_FIRST = [
     for candidate in sorted(ENTITY_SETS, key=lambda s: -len(s.path))
     if candidate.parent is None
 ]
+
+#: the same, by the first segment of their path, with the segments lowered (still longest first)
+_TOP_SETS_BY_FIRST: dict[str, list[tuple[EntitySet, list[str]]]] = {}
+for _candidate, _segments in _TOP_SETS_LONGEST_FIRST:
+    _TOP_SETS_BY_FIRST.setdefault(_segments[0].lower(), []).append(
+        (_candidate, [segment.lower() for segment in _segments])
+    )
 
 
 def _below_set(version: str, es: EntitySet, paren_key: str | None, rest: list[str]) -> Target:
