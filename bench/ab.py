@@ -23,6 +23,10 @@ from bench import data, servers
 SCENARIOS = {
     "get by id": None,  # walks the sampled ids
     "newest 50": "$orderby=createdDateTime desc&$top=50",
+    "severity+status, 50": (
+        "$filter=severity eq 'high' and status eq 'new'&$orderby=createdDateTime desc&$top=50"
+    ),
+    "page 1": "$top=100",
     "same + $count": (
         "$filter=severity eq 'high' and status eq 'new'"
         "&$orderby=createdDateTime desc&$top=50&$count=true"
