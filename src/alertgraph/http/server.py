@@ -69,12 +69,25 @@ def _raw_400(default_headers: list[tuple[bytes, bytes]]) -> bytes:
 ACCESS_LOG = logging.getLogger("uvicorn.access")
 
 
+class _Deferred:
+    """Set once this server's connections run the protocols below, which leave the access log to
+    :func:`log_after_response` (under uvicorn's own protocols the wrapper stays silent, so a
+    request is never logged twice)."""
+
+    access_log = False
+
+
+def _defer_access_log(protocol: Any) -> None:
+    protocol.access_log = False
+    _Deferred.access_log = True
+
+
 class GraphH11Protocol(H11Protocol):
     """uvicorn's h11 protocol with Graph's 400 for requests it cannot parse."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.access_log = False  # written after the response by log_after_response
+        _defer_access_log(self)
 
     def send_400_response(self, msg: str) -> None:
         self.transport.write(_raw_400(self.server_state.default_headers))
@@ -92,7 +105,7 @@ else:
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self.access_log = False  # written after the response by log_after_response
+            _defer_access_log(self)
 
         def send_400_response(self, msg: str) -> None:
             self.transport.write(_raw_400(self.server_state.default_headers))
@@ -125,7 +138,7 @@ def log_after_response(app: ASGIApp) -> ASGIApp:
     then answers 500 itself."""
 
     async def logged(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not ACCESS_LOG.hasHandlers():
+        if scope["type"] != "http" or not _Deferred.access_log or not ACCESS_LOG.hasHandlers():
             await app(scope, receive, send)
             return
         status = 500
