@@ -258,27 +258,7 @@ def create_db_engine(url: str) -> Engine:
     )
     _check_after_idle(engine)
     _prefer_lz4(engine)
-    _plan_once(engine)
     return engine
-
-
-def _plan_once(engine: Engine) -> None:
-    """Have PostgreSQL plan each prepared statement once per connection, not at every execution.
-
-    A page's statement takes its LIMIT as a parameter, so PostgreSQL's estimate for a generic
-    plan (one row in ten) always loses to the custom plan it makes for the values at hand, and it
-    planned again on every execution: 0.14 ms of a filtered page's 0.6 ms in the database, and
-    3.0 against 2.7 ms for the whole request (docs/performance.md). The statements alertgraph
-    repeats are scoped by tenant, and every index is led by the tenant, so the plan made without
-    the values is the one made with them (tests/unit/test_sql.py checks the index-use plans in
-    their generic form). Statements run once are planned with their values as before.
-    """
-
-    @event.listens_for(engine, "connect")
-    def _set(dbapi_connection: Any, _record: Any) -> None:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SET plan_cache_mode = force_generic_plan")
-        dbapi_connection.commit()
 
 
 def _prefer_lz4(engine: Engine) -> None:
