@@ -128,25 +128,14 @@ def test_the_access_log_has_one_line_per_request_with_the_status_sent(server):
     in uvicorn's format, with the status the client got."""
     bearer = f"Authorization: Bearer {server.token()}"
     marker = uuid.uuid4().hex
-    sent = {
-        f"/beta/security/alerts_v2/{marker}-missing": (
-            request(f"/beta/security/alerts_v2/{marker}-missing", bearer),
-            404,
-        ),
-        f"/beta/security/alerts_v2?$top=1&m={marker}": (
-            request(f"/beta/security/alerts_v2?$top=1&m={marker}", bearer),
-            200,
-        ),
-        f"/beta/security/alerts_v2?m={marker}-anonymous": (
-            request(f"/beta/security/alerts_v2?m={marker}-anonymous"),
-            401,
-        ),
-        f"/beta/$metadata?m={marker}-hostless": (
-            request(f"/beta/$metadata?m={marker}-hostless", host=False),
-            400,
-        ),
+    sent = {  # path -> (authorized, Host sent, the status it gets)
+        f"/beta/security/alerts_v2/{marker}-missing": (True, True, 404),
+        f"/beta/security/alerts_v2?$top=1&m={marker}": (True, True, 200),
+        f"/beta/security/alerts_v2?m={marker}-anonymous": (False, True, 401),
+        f"/beta/$metadata?m={marker}-hostless": (False, False, 400),
     }
-    for raw, status in sent.values():
+    for path, (authorized, host, status) in sent.items():
+        raw = request(path, *([bearer] if authorized else []), host=host)
         assert exchange(server, raw)[0] == status
     deadline = time.monotonic() + 10
     while True:
@@ -154,7 +143,7 @@ def test_the_access_log_has_one_line_per_request_with_the_status_sent(server):
         if len(lines) >= len(sent) or time.monotonic() > deadline:
             break
         time.sleep(0.05)
-    for path, (_, status) in sent.items():
+    for path, (_, _, status) in sent.items():
         logged = [line for line in lines if f'"GET {path} HTTP/1.1" {status}' in line]
         assert len(logged) == 1, (path, lines)
     assert len(lines) == len(sent), lines

@@ -494,17 +494,17 @@ class _Tally:
             self.counted = memory.get(self.plan.count_key, self.clock)
 
     def count(self) -> int:
+        if self.counted is not None:
+            return self.counted
         plan, statement = self.plan, self.plan.count
         assert statement is not None
 
         def counting() -> int:
             return int(statements.run(self.conn, statement, plan.count_parameters)[0][0])
 
-        if self.counted is not None:
-            return self.counted
-        memory = counts.counts_of(self.ctx.store)
         if plan.count_key is None:
             return counting()
+        memory = counts.counts_of(self.ctx.store)
         if not self.fresh:  # SQLite, or the first page had no row to carry the clock
             return memory.remembered(self.conn, self.ctx.tenant, plan.count_key, counting)
         counted = counting()  # remembered, but at another clock
