@@ -131,15 +131,15 @@ def resolve(raw_path: str) -> Target:
     # Find the longest entity-set path that prefixes the request, where the segment right after
     # a set may carry its key in parentheses. Only sets whose path starts with the request's
     # first segment can match.
+    lowered = [name.lower() for name in names]
     for candidate, set_segments in _TOP_SETS_BY_FIRST.get(_split_key(rest[0])[0].lower(), ()):
         if version not in candidate.versions:
             continue
         count = len(set_segments)
         if len(rest) < count:
             continue
-        names = [unquote(segment).lower() for segment in rest[: count - 1]]
         last_name, paren_key = _split_key(rest[count - 1])
-        if [*names, last_name.lower()] != set_segments:
+        if [*lowered[: count - 1], last_name.lower()] != set_segments:
             continue
         return _below_set(version, candidate, paren_key, rest[count:])
     raise NotFound(
