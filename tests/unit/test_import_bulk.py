@@ -6,6 +6,8 @@ files, so the same path a million-alert import takes is the one checked here.
 
 from __future__ import annotations
 
+import contextlib
+import time
 from datetime import UTC, datetime
 
 import orjson
@@ -288,3 +290,84 @@ def test_a_small_import_into_a_large_table_leaves_vacuum_to_autovacuum(tmp_path)
             assert count(store, "alerts_v2") == 502
         finally:
             store.engine.dispose()
+
+
+def _sqlite_file_store(tmp_path):
+    path = tmp_path / "alertgraph.db"
+    return path, Store.open(f"sqlite:///{path}")
+
+
+def _journal_mode(path) -> str:
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        return conn.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def _wal_bytes(path) -> int:
+    wal = path.with_name(path.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_first_sqlite_load_writes_its_pages_once_and_leaves_wal_mode(tmp_path, workers):
+    """With the database to itself, a first load uses a rollback journal: nothing goes to the
+    WAL (which would hold every page again until a checkpoint copied them), and the database
+    is in WAL mode again afterwards."""
+    db, store = _sqlite_file_store(tmp_path)
+    try:
+        records = generated(300)
+        path = write_ndjson(tmp_path / "alerts.ndjson", records)
+        import_file(store, path, ALERTS_PATH, tenant=TENANT_A, workers=workers)
+        assert _wal_bytes(db) < 100_000  # (closing the last connection would remove it)
+        assert count(store, "alerts_v2") == 300
+        assert stored_json(store, TENANT_A) == expected_json(store, records)
+    finally:
+        store.engine.dispose()
+    assert _journal_mode(db) == "wal"
+    assert db.stat().st_size > 1_000_000  # 300 alerts and their indexes
+
+
+def test_a_sqlite_load_shared_with_another_connection_stays_in_wal_mode(tmp_path):
+    """Another connection (a running server, say) keeps the database shared: the import gives
+    up the rollback journal at once, without waiting, and writes through the WAL as before."""
+    import sqlite3
+
+    db, store = _sqlite_file_store(tmp_path)
+    reader = sqlite3.connect(db)
+    try:
+        assert reader.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0
+        path = write_ndjson(tmp_path / "alerts.ndjson", generated(300))
+        started = time.monotonic()
+        import_file(store, path, ALERTS_PATH, tenant=TENANT_A, workers=0)
+        assert time.monotonic() - started < 15  # not SQLite's 30 s busy timeout
+        assert (
+            reader.execute(f'SELECT count(*) FROM "{store.tables["alerts_v2"].name}"').fetchone()[0]
+            == 300
+        )
+        assert _wal_bytes(db) > 1_000_000  # the pages went through the WAL
+    finally:
+        reader.close()
+        store.engine.dispose()
+    assert _journal_mode(db) == "wal"
+
+
+def test_a_failed_first_sqlite_load_leaves_nothing_and_wal_mode(tmp_path, monkeypatch):
+    monkeypatch.setattr("alertgraph.store.importer.BATCH_SIZE", 50)  # written before it fails
+    db, store = _sqlite_file_store(tmp_path)
+    before = _indexes(store)
+    try:
+        records = generated(300)
+        records[280]["severity"] = "catastrophic"
+        path = write_ndjson(tmp_path / "alerts.ndjson", records)
+        with pytest.raises(ImportFailed, match="line 281: severity"):
+            import_file(store, path, ALERTS_PATH, tenant=TENANT_A, workers=0)
+        assert count(store, "alerts_v2") == 0
+        assert _indexes(store) == before
+    finally:
+        store.engine.dispose()
+    assert _journal_mode(db) == "wal"
+    import sqlite3
+
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
