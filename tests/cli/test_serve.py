@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shlex
+import sqlite3
 import subprocess
+from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 
@@ -137,3 +141,51 @@ def test_app_add_then_client_credentials_token_is_accepted(db_url, tmp_path) -> 
         )
         assert wrong.status_code == 401
         assert wrong.json()["error"] == "invalid_client"
+
+
+def test_a_first_import_beside_a_running_server_leaves_it_answering(db_url, tmp_path) -> None:
+    """A first load into an empty collection may take a SQLite database for itself, but only when
+    nothing else has it open: with a server running, the import keeps the WAL and the server
+    answers throughout (here from another table), then serves the imported alerts."""
+    import threading
+    import time
+
+    from alertgraph.seed.records import generate_alerts
+
+    path = tmp_path / "alerts.ndjson"
+    records = generate_alerts(400, seed=5, tenant_id="t", start=datetime(2025, 1, 1, tzinfo=UTC))
+    path.write_text("".join(json.dumps(record) + "\n" for record in records))
+    with live_server(db_url, tmp_path) as server:
+        headers = {"Authorization": f"Bearer {server.token()}"}
+        base = f"{server.base}/beta/security"
+        answers: list[tuple[int, float]] = []
+        importing = threading.Event()
+        importing.set()
+
+        def probe() -> None:
+            with httpx.Client(headers=headers, timeout=25) as client:
+                while importing.is_set():
+                    started = time.monotonic()
+                    status = client.get(f"{base}/incidents", params={"$top": "1"}).status_code
+                    answers.append((status, time.monotonic() - started))
+                    time.sleep(0.02)
+
+        prober = threading.Thread(target=probe)
+        prober.start()
+        try:
+            out = run_cli("import", str(path), "--into", "security/alerts_v2", "--db", db_url)
+        finally:
+            importing.clear()
+            prober.join()
+        assert "400" in out
+        assert answers
+        assert {status for status, _ in answers} == {200}
+        assert max(seconds for _, seconds in answers) < 5
+        body = httpx.get(f"{base}/alerts_v2", params={"$count": "true"}, headers=headers).json()
+        assert body["@odata.count"] == 400
+        if db_url.startswith("sqlite"):
+            database = Path(db_url.removeprefix("sqlite:///"))
+            # the alerts' pages went through the WAL (a rollback journal would have removed it)
+            assert database.with_name(database.name + "-wal").stat().st_size > 1_000_000
+            with contextlib.closing(sqlite3.connect(database)) as conn:
+                assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
