@@ -319,9 +319,14 @@ def _list_plan(
         )
     segment_statements = [select if s is None else select.where(s) for s in segments]
     dialect = ctx.store.engine.dialect
+    # The page size is written into the SQL, not bound: PostgreSQL then knows the LIMIT when it
+    # plans a prepared page generically, costs that plan like the one made for the values, and
+    # after a few runs keeps it (its default plan_cache_mode) instead of planning every page
+    # again; a bound LIMIT made the generic plan look like a tenth of the table.
+    limit = sa.literal(page_size + 1, literal_execute=True)
     order = keyset.order_by(keys, renderer.pg)
     pages = [
-        Prepared(statement.order_by(*order).limit(page_size + 1), dialect)
+        Prepared(statement.order_by(*order).limit(limit), dialect)
         for statement in segment_statements
     ]
     count: Prepared | None = None
@@ -340,11 +345,11 @@ def _list_plan(
             counted_first = Prepared(
                 first.add_columns(_count_of(table, conditions).label("_count"), clock)
                 .order_by(*order)
-                .limit(page_size + 1),
+                .limit(limit),
                 dialect,
             )
             clocked_first = Prepared(
-                first.add_columns(clock).order_by(*order).limit(page_size + 1), dialect
+                first.add_columns(clock).order_by(*order).limit(limit), dialect
             )
     path = context_path or collection_path(entity_set, parent_key)
     skipping = entity_set.skip_paging
