@@ -378,7 +378,7 @@ def _rollback_journal(dbapi: Any, table: str) -> bool:
     In WAL mode every page of a first load is written twice: to the WAL, then again into the
     database at the checkpoint after the commit (a million alerts: 7.7 GB each time). With a
     rollback journal, pages added to the file are written once and journaled not at all (there
-    was nothing there to restore), measured 1.5x faster at 50,000 alerts (docs/performance.md).
+    was nothing there to restore): 1.2-1.5x the rate at 50,000 alerts (docs/performance.md).
     Only for a first load (the table empty at the start: upserts into a full table journal every
     page they change either way), and only when no other connection has the database open:
     SQLite refuses the switch otherwise and the import stays in WAL mode. The connection goes
@@ -673,7 +673,9 @@ def import_file(
 
     NDJSON files of some size are validated by ``workers`` processes (default: one per core)
     while this process writes; other forms, and NDJSON with a record spread over lines or bad
-    JSON, take the general reader, which names the place of a problem.
+    JSON, take the general reader, which names the place of a problem. ``store`` is taken to be
+    the caller's alone: on SQLite a first load closes its idle pooled connections and, if no
+    other connection has the database open, writes through a rollback journal until it commits.
     """
     root = _entity_set_for(into)
     count = _default_workers(path) if workers is None else workers
