@@ -371,3 +371,16 @@ def test_a_failed_first_sqlite_load_leaves_nothing_and_wal_mode(tmp_path, monkey
 
     with contextlib.closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_an_in_memory_sqlite_store_keeps_its_database_through_a_first_load(tmp_path):
+    """An in-memory database lives only in its connection: the first load's shortcuts on a
+    SQLite file (closing idle pooled connections, a rollback journal) must leave it alone."""
+    store = Store.open("sqlite://")
+    try:
+        path = write_ndjson(tmp_path / "alerts.ndjson", generated(50))
+        result = import_file(store, path, ALERTS_PATH, tenant=TENANT_A, workers=0)
+        assert result.counts == {"alerts_v2": 50}
+        assert count(store, "alerts_v2") == 50
+    finally:
+        store.engine.dispose()

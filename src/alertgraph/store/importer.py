@@ -337,12 +337,12 @@ def _load_once(
         _fill(store, root, conn, batches, progress, result, writers, allow_freeze)
         return result
     sqlite_db = store.dialect == "sqlite"
-    if sqlite_db and own_store and allow_freeze:
+    take_file = sqlite_db and own_store and allow_freeze and _sqlite_file(store)
+    if take_file:
         store.engine.dispose()  # pooled idle connections would keep the database shared
     with store.engine.connect() as own:
         dbapi = own.connection.driver_connection
-        table = store.tables[root.name].name
-        journal = sqlite_db and own_store and allow_freeze and _rollback_journal(dbapi, table)
+        journal = take_file and _rollback_journal(dbapi, store.tables[root.name].name)
         try:
             with own.begin():
                 if sqlite_db:
@@ -361,6 +361,13 @@ def _load_once(
                     _pragma(dbapi, "PRAGMA journal_mode = WAL")
     _make_ready(store, writers.values())
     return result
+
+
+def _sqlite_file(store: Store) -> bool:
+    """Whether the store is a SQLite file (an in-memory database lives only in its connection,
+    so its pool must not be disposed of)."""
+    database = store.engine.url.database or ""
+    return database not in ("", ":memory:") and "mode=memory" not in str(store.engine.url)
 
 
 def _pragma(dbapi: Any, sql: str) -> Any:
