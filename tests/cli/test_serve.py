@@ -8,11 +8,14 @@ import re
 import shlex
 import sqlite3
 import subprocess
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 
+from alertgraph.seed.records import generate_alerts
 from tests.live import live_server, run_cli
 
 
@@ -147,11 +150,6 @@ def test_a_first_import_beside_a_running_server_leaves_it_answering(db_url, tmp_
     """A first load into an empty collection may take a SQLite database for itself, but only when
     nothing else has it open: with a server running, the import keeps the WAL and the server
     answers throughout (here from another table), then serves the imported alerts."""
-    import threading
-    import time
-
-    from alertgraph.seed.records import generate_alerts
-
     path = tmp_path / "alerts.ndjson"
     records = generate_alerts(400, seed=5, tenant_id="t", start=datetime(2025, 1, 1, tzinfo=UTC))
     path.write_text("".join(json.dumps(record) + "\n" for record in records))

@@ -1,12 +1,14 @@
 """Bulk import: NDJSON validated by worker processes, COPY on PostgreSQL, ready to query after.
 
 Every test runs on SQLite and PostgreSQL and forces the worker pool (``workers=2``) on small
-files, so the same path a million-alert import takes is the one checked here.
+files, so the same path a million-alert import takes is the one checked here; the tests at the
+end are about SQLite files alone (a first load's rollback journal) and open their own.
 """
 
 from __future__ import annotations
 
 import contextlib
+import sqlite3
 import time
 from datetime import UTC, datetime
 
@@ -298,8 +300,6 @@ def _sqlite_file_store(tmp_path):
 
 
 def _journal_mode(path) -> str:
-    import sqlite3
-
     with contextlib.closing(sqlite3.connect(path)) as conn:
         return conn.execute("PRAGMA journal_mode").fetchone()[0]
 
@@ -331,8 +331,6 @@ def test_a_first_sqlite_load_writes_its_pages_once_and_leaves_wal_mode(tmp_path,
 def test_a_sqlite_load_shared_with_another_connection_stays_in_wal_mode(tmp_path):
     """Another connection (a running server, say) keeps the database shared: the import gives
     up the rollback journal at once, without waiting, and writes through the WAL as before."""
-    import sqlite3
-
     db, store = _sqlite_file_store(tmp_path)
     reader = sqlite3.connect(db)
     try:
@@ -367,8 +365,6 @@ def test_a_failed_first_sqlite_load_leaves_nothing_and_wal_mode(tmp_path, monkey
     finally:
         store.engine.dispose()
     assert _journal_mode(db) == "wal"
-    import sqlite3
-
     with contextlib.closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
