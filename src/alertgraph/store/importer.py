@@ -30,7 +30,14 @@ from sqlalchemy.exc import DBAPIError
 
 from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet
 from alertgraph.store.database import Store
-from alertgraph.store.loader import Batch, RowCodec, TableWriter, Validator
+from alertgraph.store.loader import (
+    Batch,
+    RowCodec,
+    TableWriter,
+    Validator,
+    quote_name,
+    table_is_empty,
+)
 from alertgraph.store.transaction import tick
 
 #: Collections a file can be imported into (contained and fixed sets arrive inside these).
@@ -392,8 +399,7 @@ def _rollback_journal(dbapi: Any, table: str) -> bool:
     back to WAL after the commit; until then other processes opening the database wait, as
     readers of a table a PostgreSQL first load fills wait for its commit.
     """
-    quoted = '"' + table.replace('"', '""') + '"'
-    if _pragma(dbapi, f"SELECT EXISTS (SELECT 1 FROM {quoted})"):
+    if not table_is_empty(dbapi, table):
         return False
     if _pragma(dbapi, "PRAGMA journal_mode") != "wal":
         return False
@@ -505,7 +511,7 @@ def _make_ready(store: Store, writers: Iterable[TableWriter]) -> None:
         for writer in writers:
             if not writer.written:
                 continue
-            table = '"' + writer.table.name.replace('"', '""') + '"'
+            table = quote_name(writer.table.name)
             if writer.frozen:
                 conn.exec_driver_sql("ANALYZE " + table)
                 continue

@@ -259,8 +259,20 @@ class Validator:
 # --- writing ------------------------------------------------------------------------------------
 
 
-def _quote(name: str) -> str:
+def quote_name(name: str) -> str:
+    """A table, index or column name as an SQL identifier (both databases quote alike)."""
     return '"' + name.replace('"', '""') + '"'
+
+
+def table_is_empty(dbapi: Any, table: str) -> bool:
+    """Whether ``table`` has no row, asked on a DBAPI connection (the cursor is closed at once,
+    so on SQLite no read is left open to hold a lock)."""
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {quote_name(table)})")
+        return not cursor.fetchone()[0]
+    finally:
+        cursor.close()
 
 
 class TableWriter:
@@ -285,12 +297,14 @@ class TableWriter:
         self.staged = False
         names = codec.names
         key = [names[i] for i in codec.key_positions]
-        self.column_list = ", ".join(_quote(n) for n in names)
-        updates = ", ".join(f"{_quote(n)} = excluded.{_quote(n)}" for n in names if n not in key)
-        conflict = f"ON CONFLICT ({', '.join(_quote(k) for k in key)}) DO UPDATE SET {updates}"
-        target = _quote(self.table.name)
+        self.column_list = ", ".join(quote_name(n) for n in names)
+        updates = ", ".join(
+            f"{quote_name(n)} = excluded.{quote_name(n)}" for n in names if n not in key
+        )
+        conflict = f"ON CONFLICT ({', '.join(quote_name(k) for k in key)}) DO UPDATE SET {updates}"
+        target = quote_name(self.table.name)
         if codec.postgresql:
-            self.stage = _quote(f"_import_{self.table.name}")
+            self.stage = quote_name(f"_import_{self.table.name}")
             self.upsert = (
                 f"INSERT INTO {target} ({self.column_list}) "
                 f"SELECT {self.column_list} FROM {self.stage} {conflict}"
@@ -311,7 +325,7 @@ class TableWriter:
                 "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
                 "JOIN pg_class i ON i.oid = x.indexrelid "
                 "WHERE x.indrelid = to_regclass(%s) AND NOT x.indisprimary AND NOT x.indisunique",
-                (_quote(self.table.name),),
+                (quote_name(self.table.name),),
             ).fetchall()
         else:
             dbapi = self.conn.connection.driver_connection
@@ -324,7 +338,7 @@ class TableWriter:
                 (self.table.name,),
             ).fetchall()
         for name, definition in found:
-            self.raw("DROP INDEX " + _quote(name))
+            self.raw("DROP INDEX " + quote_name(name))
             self.deferred.append(definition)
 
     def finish(self) -> None:
@@ -342,8 +356,7 @@ class TableWriter:
         return cursor
 
     def _empty(self) -> bool:
-        cursor = self.raw(f"SELECT EXISTS (SELECT 1 FROM {_quote(self.table.name)})")
-        return not cursor.fetchone()[0]
+        return table_is_empty(self.conn.connection.driver_connection, self.table.name)
 
     def write(self, batch: TableBatch) -> None:
         if batch.replace_parents:
@@ -367,14 +380,14 @@ class TableWriter:
 
     def _write_postgresql(self, text: bytes) -> None:
         if self.frozen:
-            self._copy(_quote(self.table.name), text, freeze=True)
+            self._copy(quote_name(self.table.name), text, freeze=True)
         else:
             if not self.staged:
                 # IF NOT EXISTS: several imports may share one transaction (sync), and the
                 # stage is emptied after every batch, so an earlier writer's table is reusable.
                 self.raw(
                     f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.stage} "
-                    f"(LIKE {_quote(self.table.name)}) ON COMMIT DROP"
+                    f"(LIKE {quote_name(self.table.name)}) ON COMMIT DROP"
                 )
                 self.staged = True
             self._copy(self.stage, text, freeze=False)
