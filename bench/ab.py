@@ -42,6 +42,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--workdir", type=Path, default=Path("bench/.data"))
     parser.add_argument("--db", help="database URL (default: the SQLite file bench.run loaded)")
+    parser.add_argument(
+        "--db-after",
+        help="database URL of the second version (default: --db); compares two layouts of data",
+    )
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="get by id")
     parser.add_argument("--rounds", type=int, default=3000)
     args = parser.parse_args()
@@ -50,9 +54,12 @@ def main() -> None:
     db = args.db or f"sqlite:///{args.workdir / f'alertgraph-{args.alerts}-{args.seed}.db'}"
     started: dict[str, servers.Server] = {}
     try:
+        dbs = {"before": db, "after": args.db_after or db}
         for name, tree in (("before", args.before), ("after", args.after)):
             os.environ["PYTHONPATH"] = str(Path(tree).resolve())
-            started[name] = servers.start_alertgraph(f"ab-{name}", db, data.TENANT, args.workdir)
+            started[name] = servers.start_alertgraph(
+                f"ab-{name}", dbs[name], data.TENANT, args.workdir
+            )
         clients = {name: httpx.Client(headers=s.headers) for name, s in started.items()}
         query = SCENARIOS[args.scenario]
 
@@ -73,7 +80,8 @@ def main() -> None:
                 response = clients[name].get(url(name, i))
                 times[name].append(time.perf_counter() - begun)
                 response.raise_for_status()
-        print(f"{args.scenario}, {args.rounds} rounds, {db}")
+        shown = db if dbs["after"] == db else f"{db} against {dbs['after']}"
+        print(f"{args.scenario}, {args.rounds} rounds, {shown}")
         for name, tree in (("before", args.before), ("after", args.after)):
             found = times[name]
             p95 = statistics.quantiles(found, n=20)[18]

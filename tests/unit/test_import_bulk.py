@@ -294,6 +294,61 @@ def test_a_small_import_into_a_large_table_leaves_vacuum_to_autovacuum(tmp_path)
             store.engine.dispose()
 
 
+def _storage_and_toast(store) -> tuple[set[str], int]:
+    """The storage modes of the alerts table's columns, and its TOAST table's size in bytes."""
+    table = store.tables["alerts_v2"].name
+    with store.engine.connect() as conn:
+        modes = conn.execute(
+            text(
+                "SELECT attstorage FROM pg_attribute WHERE attrelid = to_regclass(:t) "
+                "AND attnum > 0 AND NOT attisdropped"
+            ),
+            {"t": f'"{table}"'},
+        ).scalars()
+        toast = conn.execute(
+            text(
+                "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE oid = to_regclass(:t)"
+            ),
+            {"t": f'"{table}"'},
+        ).scalar_one()
+    return set(modes), toast
+
+
+@pytest.mark.postgres
+def test_postgresql_keeps_an_alert_in_its_row_and_upgrades_older_tables(tmp_path):
+    """Long values are compressed in the row, not moved to TOAST (a lookup per row a page sends),
+    through both ways an import writes (COPY FREEZE, and upserts from a staging table); a table
+    made before that is given the setting when the database is opened."""
+    with fresh_pg_schema() as url:
+        store = Store.open(url)
+        table = store.tables["alerts_v2"].name
+        try:
+            modes, _ = _storage_and_toast(store)
+            assert "x" not in modes  # jsonb and text: MAIN, not EXTENDED
+            assert "m" in modes
+            records = generated(300)
+            import_file(
+                store, write_ndjson(tmp_path / "a.ndjson", records), ALERTS_PATH, tenant=TENANT_A
+            )
+            for record in records:
+                record["title"] = "changed " + record["title"]
+            import_file(
+                store, write_ndjson(tmp_path / "b.ndjson", records), ALERTS_PATH, tenant=TENANT_A
+            )
+            assert _storage_and_toast(store)[1] == 0
+            assert stored_json(store, TENANT_A) == expected_json(store, records)
+            with store.engine.begin() as conn:  # as an older alertgraph left it
+                conn.execute(
+                    text(f'ALTER TABLE "{table}" ALTER COLUMN "_json" SET STORAGE EXTENDED')
+                )
+            assert "x" in _storage_and_toast(store)[0]
+            store.engine.dispose()
+            store = Store.open(url)
+            assert "x" not in _storage_and_toast(store)[0]
+        finally:
+            store.engine.dispose()
+
+
 def _sqlite_file_store(tmp_path):
     path = tmp_path / "alertgraph.db"
     return path, Store.open(f"sqlite:///{path}")

@@ -387,7 +387,7 @@ class TableWriter:
                 # stage is emptied after every batch, so an earlier writer's table is reusable.
                 self.raw(
                     f"CREATE TEMPORARY TABLE IF NOT EXISTS {self.stage} "
-                    f"(LIKE {quote_name(self.table.name)}) ON COMMIT DROP"
+                    f"(LIKE {quote_name(self.table.name)} INCLUDING STORAGE) ON COMMIT DROP"
                 )
                 self.staged = True
             self._copy(self.stage, text, freeze=False)
