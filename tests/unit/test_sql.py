@@ -62,6 +62,24 @@ def test_compiled_where(text: str, dialect: str, expected: str) -> None:
     assert expected in where_clause(render(text, dialect))
 
 
+def test_sqlite_parses_a_collection_column_once_per_row() -> None:
+    """A collection's own column is told an array by its first character, not by ``json_type``
+    (which would parse the row's JSON before ``json_each`` parses it again); a collection inside
+    a complex value, which may hold anything JSON can, keeps ``json_type``."""
+    column = where_clause(render("evidence/any(e: e/verdict eq 'malicious')", "sqlite"))
+    assert "json_each(CASE WHEN (substr(security_alerts.evidence, ?, ?) = ?)" in column
+    assert "json_type" not in column
+    nested = where_clause(
+        render(
+            "evidence/any(e: e/microsoft.graph.security.deviceEvidence/ipInterfaces/"
+            "any(i: i eq '10.0.0.1'))",
+            "sqlite",
+        )
+    )
+    assert "json_each(CASE WHEN (substr(security_alerts.evidence, ?, ?) = ?)" in nested
+    assert "json_each(CASE WHEN (json_type(json_extract(" in nested
+
+
 def test_values_are_always_bound_parameters() -> None:
     hostile = "title eq 'x''; DROP TABLE security_alerts; --'"
     for dialect in ("sqlite", "postgresql"):
