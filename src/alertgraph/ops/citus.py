@@ -26,7 +26,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from alertgraph.emulator import tables as emulator_tables
 from alertgraph.identity import keys
 from alertgraph.schema.endpoints import ENTITY_SETS
-from alertgraph.store.database import METADATA, TENANT
+from alertgraph.store.database import METADATA, TENANT, inline_storage_statement
 
 #: Modules that add tables to METADATA when imported; listed so the layout covers all of them.
 TABLE_MODULES = (keys, emulator_tables)
@@ -115,10 +115,15 @@ def distribution_statements(
 
 
 def schema_statements(metadata: MetaData = METADATA) -> list[str]:
-    """CREATE TABLE and CREATE INDEX statements for PostgreSQL, as ``create_all`` would emit."""
+    """CREATE TABLE and CREATE INDEX statements for PostgreSQL, as ``create_all`` would emit,
+    with the entity tables' long columns kept in the row (``Store`` sets that itself except under
+    Citus)."""
     statements: list[str] = []
     for table in metadata.sorted_tables:
         statements.append(str(CreateTable(table).compile(dialect=DIALECT)).strip() + ";")
+        storage = inline_storage_statement(table)  # before distributing: shards copy the table
+        if storage is not None:
+            statements.append(storage + ";")
         for index in sorted(table.indexes, key=lambda index: index.name or ""):
             if not _on_postgresql(index):
                 continue

@@ -592,13 +592,15 @@ def _keep_values_inline(conn: Connection) -> None:
     still longer, moves them to the table's TOAST table, which an alert always reaches: its
     stored JSON alone is 3.5 KB. Every row a page sends then costs a lookup in the TOAST index and
     more pages, and every row an import writes costs TOAST rows and their index entries. ``MAIN``
-    still compresses but moves a value out only if the compressed row would not fit in a page:
-    at 20,000 alerts the table is 88 MB with nothing in TOAST instead of 26 + 64 MB, a COPY of it
-    takes 3.4 instead of 4.6 s, and a page of 50 is read in 0.1-0.2 ms less (docs/performance.md).
-    Existing rows stay where they are until they are next written. Only columns still set
-    otherwise are altered, so opening the database again takes no lock.
+    still compresses but moves a value out only if the compressed row would not fit in a page
+    (docs/performance.md has the figures). Existing rows stay where they are until they are next
+    written. Only columns still set otherwise are altered, so opening the database again takes no
+    lock. Not under Citus, which may refuse the change on a distributed table: its setup script
+    makes it before distributing (:func:`inline_storage_statement`).
     """
     if conn.dialect.name != "postgresql":
+        return
+    if conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'citus'")).first():
         return
     for table in TABLES.values():
         movable = conn.execute(
@@ -608,9 +610,30 @@ def _keep_values_inline(conn: Connection) -> None:
             ),
             {"name": f'"{table.name}"'},
         ).scalars()
-        clauses = [f'ALTER COLUMN "{column}" SET STORAGE MAIN' for column in movable]
-        if clauses:
-            conn.execute(text(f'ALTER TABLE "{table.name}" ' + ", ".join(clauses)))
+        statement = _storage_main(table.name, list(movable))
+        if statement:
+            conn.execute(text(statement))
+
+
+def inline_storage_statement(table: Table) -> str | None:
+    """The ``ALTER TABLE`` that sets an entity table's text and JSONB columns to ``MAIN``
+    (see :func:`_keep_values_inline`); None for other tables."""
+    if table.name not in {entity.name for entity in TABLES.values()}:
+        return None
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    names = [
+        column.name
+        for column in table.columns
+        if column.type.compile(dialect=dialect).split()[0] in ("TEXT", "JSONB")
+    ]
+    return _storage_main(table.name, names)
+
+
+def _storage_main(table: str, columns: list[str]) -> str | None:
+    if not columns:
+        return None
+    clauses = ", ".join(f'ALTER COLUMN "{column}" SET STORAGE MAIN' for column in columns)
+    return f'ALTER TABLE "{table}" {clauses}'
 
 
 def _add_later_indexes(conn: Connection) -> None:
