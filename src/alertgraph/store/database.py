@@ -582,7 +582,19 @@ def _add_stored_json(conn: Connection) -> None:
     for table in TABLES.values():
         present = {column["name"] for column in inspector.get_columns(table.name)}
         if STORED_JSON not in present:
-            conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{STORED_JSON}" TEXT'))
+            column = quote_name(STORED_JSON)
+            conn.execute(text(f"ALTER TABLE {quote_name(table.name)} ADD COLUMN {column} TEXT"))
+
+
+def quote_name(name: str) -> str:
+    """A table, index or column name as an SQL identifier (both databases quote alike)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def uses_citus(conn: Connection) -> bool:
+    """Whether this PostgreSQL database has the citus extension (it distributes tables itself)."""
+    found = conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'citus'").first()
+    return found is not None
 
 
 def _keep_values_inline(conn: Connection) -> None:
@@ -595,24 +607,25 @@ def _keep_values_inline(conn: Connection) -> None:
     still compresses but moves a value out only if the compressed row would not fit in a page
     (docs/performance.md has the figures). Existing rows stay where they are until they are next
     written. Only columns still set otherwise are altered, so opening the database again takes no
-    lock. Not under Citus, which may refuse the change on a distributed table: its setup script
-    makes it before distributing (:func:`inline_storage_statement`).
+    lock (and one catalog query). Not under Citus, which may refuse the change on a distributed
+    table: its setup script makes it before distributing (:func:`inline_storage_statement`).
     """
-    if conn.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql" or uses_citus(conn):
         return
-    if conn.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'citus'")).first():
-        return
-    for table in TABLES.values():
-        movable = conn.execute(
-            text(
-                "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(:name) "
-                "AND attnum > 0 AND NOT attisdropped AND attstorage = 'x' ORDER BY attnum"
-            ),
-            {"name": f'"{table.name}"'},
-        ).scalars()
-        statement = _storage_main(table.name, list(movable))
-        if statement:
-            conn.execute(text(statement))
+    movable = conn.execute(
+        text(
+            "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+            "WHERE a.attrelid = ANY (SELECT to_regclass(name) FROM unnest(CAST(:names AS text[])) "
+            "AS name) AND a.attnum > 0 AND NOT a.attisdropped AND a.attstorage = 'x' "
+            "ORDER BY c.relname, a.attnum"
+        ),
+        {"names": [quote_name(table.name) for table in TABLES.values()]},
+    ).all()
+    by_table: dict[str, list[str]] = {}
+    for table_name, column in movable:
+        by_table.setdefault(table_name, []).append(column)
+    for table_name, columns in by_table.items():
+        conn.execute(text(_storage_main(table_name, columns)))
 
 
 def inline_storage_statement(table: Table) -> str | None:
@@ -626,14 +639,12 @@ def inline_storage_statement(table: Table) -> str | None:
         for column in table.columns
         if column.type.compile(dialect=dialect).split()[0] in ("TEXT", "JSONB")
     ]
-    return _storage_main(table.name, names)
+    return _storage_main(table.name, names) if names else None
 
 
-def _storage_main(table: str, columns: list[str]) -> str | None:
-    if not columns:
-        return None
-    clauses = ", ".join(f'ALTER COLUMN "{column}" SET STORAGE MAIN' for column in columns)
-    return f'ALTER TABLE "{table}" {clauses}'
+def _storage_main(table: str, columns: list[str]) -> str:
+    clauses = ", ".join(f"ALTER COLUMN {quote_name(column)} SET STORAGE MAIN" for column in columns)
+    return f"ALTER TABLE {quote_name(table)} {clauses}"
 
 
 def _add_later_indexes(conn: Connection) -> None:

@@ -29,15 +29,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet
-from alertgraph.store.database import Store
-from alertgraph.store.loader import (
-    Batch,
-    RowCodec,
-    TableWriter,
-    Validator,
-    quote_name,
-    table_is_empty,
-)
+from alertgraph.store.database import Store, quote_name, uses_citus
+from alertgraph.store.loader import Batch, RowCodec, TableWriter, Validator, table_is_empty
 from alertgraph.store.transaction import tick
 
 #: Collections a file can be imported into (contained and fixed sets arrive inside these).
@@ -493,8 +486,7 @@ def _may_freeze(store: Store) -> bool:
     if store.dialect != "postgresql":
         return True
     with store.engine.connect() as conn:
-        citus = conn.exec_driver_sql("SELECT 1 FROM pg_extension WHERE extname = 'citus'").first()
-    return citus is None
+        return not uses_citus(conn)
 
 
 def _make_ready(store: Store, writers: Iterable[TableWriter]) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 
 from alertgraph.schema.endpoints import BY_NAME, EntitySet, Navigation
-from alertgraph.store.database import PARENT, TENANT, RecordError, Store
+from alertgraph.store.database import PARENT, TENANT, RecordError, Store, quote_name
 from alertgraph.store.fastrow import FastRows
 
 #: PostgreSQL text and jsonb cannot hold U+0000; SQLite can.
@@ -257,11 +257,6 @@ class Validator:
 
 
 # --- writing ------------------------------------------------------------------------------------
-
-
-def quote_name(name: str) -> str:
-    """A table, index or column name as an SQL identifier (both databases quote alike)."""
-    return '"' + name.replace('"', '""') + '"'
 
 
 def table_is_empty(dbapi: Any, table: str) -> bool:
