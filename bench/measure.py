@@ -1,4 +1,5 @@
-"""Timing loops: latency at concurrency 1 and throughput at N concurrent clients.
+"""Timing loops: latency at concurrency 1, throughput at N concurrent clients, and in-process
+calls in rounds.
 
 Every loop is bounded by a request count and a time budget, whichever comes first, and every
 response is checked (a non-2xx answer stops the run with the server's message: a benchmark of
@@ -28,6 +29,22 @@ class HttpCall:
 
 class BadAnswer(RuntimeError):
     pass
+
+
+def call_rounds(
+    step: Callable[[], object], repeat: int, rounds: int, warmup: int
+) -> tuple[float, float]:
+    """(min, median) over ``rounds`` of the mean microseconds of ``repeat`` calls of ``step``,
+    after ``warmup`` calls; a burst of another process's work spoils one round, not the figure."""
+    for _ in range(warmup):
+        step()
+    means = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(repeat):
+            step()
+        means.append((time.perf_counter() - started) / repeat * 1e6)
+    return min(means), statistics.median(means)
 
 
 def check(response: httpx.Response, what: str) -> None:

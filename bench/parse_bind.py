@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
-from collections.abc import Callable
 
+from bench.measure import call_rounds
 from bench.report import TYPICAL_FILTER
 
 #: typical requests against alerts_v2 (option name -> value, as split from the query string)
@@ -35,19 +33,6 @@ REQUESTS: dict[str, dict[str, str]] = {
 }
 
 
-def _time(step: Callable[[], object], repeat: int, rounds: int) -> tuple[float, float]:
-    """(min, median) over ``rounds`` of the mean microseconds of ``repeat`` calls."""
-    for _ in range(min(repeat, 200)):
-        step()
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        for _ in range(repeat):
-            step()
-        samples.append((time.perf_counter() - started) / repeat * 1e6)
-    return min(samples), statistics.median(samples)
-
-
 def measure(repeat: int = 1000, rounds: int = 9) -> dict[str, dict[str, float]]:
     from alertgraph.odata import query
     from alertgraph.odata.limits import QueryLimits
@@ -61,7 +46,7 @@ def measure(repeat: int = 1000, rounds: int = 9) -> dict[str, dict[str, float]]:
         def step(options: dict[str, str] = options) -> object:
             return query._bind(alerts, options, limits, depth=0)
 
-        low, median = _time(step, repeat, rounds)
+        low, median = call_rounds(step, repeat, rounds, warmup=min(repeat, 200))
         results[label] = {"min_us": round(low, 2), "median_us": round(median, 2)}
     return results
 

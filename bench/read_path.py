@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,24 +26,12 @@ from alertgraph.odata import plans
 from alertgraph.settings import Settings
 from alertgraph.store.database import Store
 from bench.data import TENANT
+from bench.measure import call_rounds
 
 ROOT = "http://127.0.0.1:8000/beta"
 NEWEST = "$orderby=createdDateTime%20desc&$top=50"
 FILTERED = "$filter=severity%20eq%20'high'%20and%20status%20eq%20'new'&" + NEWEST
 SELECTED = "$select=id,title,severity,status,createdDateTime&" + NEWEST
-
-
-def _time(step: Callable[[], object], repeat: int, rounds: int) -> tuple[float, float]:
-    """(min, median) over ``rounds`` of the mean microseconds of ``repeat`` calls."""
-    for _ in range(min(repeat, 50)):
-        step()
-    means = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        for _ in range(repeat):
-            step()
-        means.append((time.perf_counter() - started) / repeat * 1e6)
-    return min(means), statistics.median(means)
 
 
 def main() -> None:
@@ -98,7 +85,7 @@ def main() -> None:
     print(f"| step ({store.dialect}) | min µs | median µs |")  # noqa: T201
     print("|---|---|---|")  # noqa: T201
     for name, step in steps.items():
-        low, middle = _time(step, args.repeat, args.rounds)
+        low, middle = call_rounds(step, args.repeat, args.rounds, warmup=min(args.repeat, 50))
         print(f"| {name} | {low:.1f} | {middle:.1f} |")  # noqa: T201
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import platform
-import statistics
-import time
 from pathlib import Path
 from typing import Any
+
+from bench.measure import call_rounds
 
 SYSTEMS = ("alertgraph", "datasette", "floor", "postgresql")
 
@@ -83,16 +83,7 @@ def parse_bind_micro(repeat: int = 1000) -> dict[str, float]:
     }
     timings: dict[str, float] = {}
     for label, step in steps.items():
-        for _ in range(100):
-            step()
-        rounds = []
-        for _ in range(ROUNDS):
-            started = time.perf_counter()
-            for _ in range(repeat):
-                step()
-            rounds.append((time.perf_counter() - started) / repeat * 1e6)
-        # the median round: one round taken by another process's burst no longer decides it
-        timings[label] = statistics.median(rounds)
+        timings[label] = call_rounds(step, repeat, ROUNDS, warmup=100)[1]  # the median round
     return timings
 
 
