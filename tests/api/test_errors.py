@@ -34,6 +34,55 @@ def test_wrong_method_is_405_with_allow(client, headers) -> None:
     assert "PATCH" in response.headers["allow"]
 
 
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND"])
+def test_a_method_graph_does_not_serve_is_a_graph_405(client, headers, method) -> None:
+    response = client.request(method, "/beta/security/alerts_v2", headers=headers)
+    error = assert_envelope(response, 405)
+    assert method in error["message"]
+    assert response.headers["allow"] == "GET, POST"
+
+
+@pytest.mark.parametrize(
+    ("query", "position"),
+    [
+        ("$orderby=null", 0),
+        ("$orderby=now()", 0),
+        ("$orderby=title,null desc", 6),
+        ("$orderby=1 add 2", 2),  # an operation is placed at its operator
+    ],
+)
+def test_ordering_by_a_constant_is_refused(client, headers, query, position) -> None:
+    # a constant orders nothing, and now() would move the keyset position between pages
+    response = client.get(f"/beta/security/alerts_v2?{query}&$top=2", headers=headers)
+    error = assert_envelope(response, 400)
+    assert "the same for every item" in error["message"]
+    assert f"position {position}" in error["message"]
+    expanded = client.get(
+        f"/beta/security/incidents?$expand=alerts({query.replace('&', ';')})", headers=headers
+    )
+    assert_envelope(expanded, 400)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "createdDateTime add duration'P99999999D' gt now()",
+        "-duration'P99999999D' lt duration'P1D'",
+        "now() sub createdDateTime gt duration'PT99999999999999999999S'",
+    ],
+)
+def test_a_duration_beyond_int64_ticks_is_a_400(client, headers, expression) -> None:
+    response = client.get(
+        "/beta/security/alerts_v2", params={"$filter": expression}, headers=headers
+    )
+    error = assert_envelope(response, 400)
+    assert "longer than a duration can be: at most P10675199D" in error["message"]
+    counted = client.get(
+        "/beta/security/alerts_v2/$count", params={"$filter": expression}, headers=headers
+    )
+    assert_envelope(counted, 400)
+
+
 def test_missing_token_is_401_with_challenge(client) -> None:
     response = client.get("/beta/security/alerts_v2")
     assert_envelope(response, 401, "InvalidAuthenticationToken")

@@ -215,6 +215,24 @@ class Count:
 Value = Lit | Prop | Var | JsonPath | Guarded | NavValue | Func | Arith | Count
 Pred = Compare | Has | InList | Logic | Not | Truth | Is | IsOf | LambdaPred
 
+#: nodes whose value comes from the row being read
+_ROW_NODES = (Prop, Var, JsonPath, Guarded, NavValue, EntityType, NavCollection)
+
+
+def reads_row(node: Any) -> bool:
+    """Whether ``node`` (a bound value or predicate) reads anything of the row it is applied to.
+
+    A value that does not (``null``, ``now()``, ``1 add 2``) is the same for every row: as a sort
+    key it orders nothing, and ``now()`` would even move a keyset position between pages.
+    """
+    if isinstance(node, _ROW_NODES):
+        return True
+    if isinstance(node, tuple):
+        return any(reads_row(item) for item in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return any(reads_row(getattr(node, field.name)) for field in dataclasses.fields(node))
+    return False
+
 
 def quick_init(cls: type[_T]) -> type[_T]:
     """Give the frozen slots dataclass ``cls`` an ``__init__`` that fills each slot through its

@@ -117,6 +117,13 @@ def _bind(
                     option=prefix + "$orderby",
                     position=item.expr.pos,
                 )
+            if not n.reads_row(value):
+                raise ODataError(
+                    "cannot order by a value that is the same for every item (such as null, a "
+                    "literal or now()); order by properties",
+                    option=prefix + "$orderby",
+                    position=item.expr.pos,
+                )
             orderby.append(OrderKey(value, item.descending))
     top = skip = None
     if "$top" in values:

@@ -19,7 +19,7 @@ import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from alertgraph.schema.edm import INTEGER_RANGES, Model, StructuredType, TypeRef
@@ -184,8 +184,20 @@ def now_ticks() -> int:
     return ticks_from_datetime(datetime.now(UTC))
 
 
+#: durations are stored as Int64 ticks: about 10,675,199 days either way
+MAX_DURATION_TICKS = 2**63 - 1
+
+
 def parse_duration(text: str) -> int:
     """ISO 8601 day-time duration (``P30D``, ``PT1H30M``) or Python's ``str(timedelta)`` → ticks."""
+    ticks = _duration_ticks(text)
+    if abs(ticks) > MAX_DURATION_TICKS:
+        days = MAX_DURATION_TICKS // TICKS_PER_DAY
+        raise ValueError(f"'{text}' is longer than a duration can be: at most P{days}D")
+    return ticks
+
+
+def _duration_ticks(text: str) -> int:
     match = _ISO_DURATION_RE.match(text)
     if match is not None and text not in ("P", "-P") and not text.endswith("T"):
         fraction = (match["f"] or "")[:7].ljust(7, "0")
@@ -199,14 +211,12 @@ def parse_duration(text: str) -> int:
         return -ticks if match["sign"] else ticks
     match = _PY_DURATION_RE.match(text)
     if match is not None:
-        delta = timedelta(
-            days=int(match["d"] or 0),
-            hours=int(match["h"]),
-            minutes=int(match["m"]),
-            seconds=int(match["s"]),
-            microseconds=int((match["f"] or "0").ljust(6, "0")),
-        )
-        return (delta.days * 86400 + delta.seconds) * TICKS_PER_SECOND + delta.microseconds * 10
+        # exact integer arithmetic: timedelta refuses more than 999,999,999 days with an
+        # OverflowError, and the range check above gives the clearer message
+        days, hours, minutes, seconds = (int(match[g] or 0) for g in ("d", "h", "m", "s"))
+        micro = int((match["f"] or "0").ljust(6, "0"))
+        total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+        return total * TICKS_PER_SECOND + micro * 10
     raise ValueError(
         f"'{text}' is not a duration; use ISO 8601 like P30D or PT1H30M "
         "(Python's str(timedelta) form, '30 days, 0:00:00', is accepted too)"
