@@ -226,6 +226,30 @@ def test_move_alerts_errors(client, seeded, headers, body, status) -> None:
     assert client.get(f"{ALERT_URL}/a1", headers=headers).json()["incidentId"] == "100"
 
 
+@pytest.mark.parametrize(
+    ("url", "body", "where"),
+    [
+        (f"{ALERT_URL}/moveAlerts", {"alertIds": [None]}, "alertIds[0]"),
+        (f"{ALERT_URL}/moveAlerts", {"alertIds": ["a1", ""]}, "alertIds[1]"),
+        (f"{INCIDENT_URL}/mergeIncidents", {"incidentIds": [None, "200"]}, "incidentIds[0]"),
+    ],
+)
+def test_null_or_empty_ids_are_named_not_looked_up(client, seeded, headers, url, body, where):
+    response = client.post(url, json=body, headers=headers)
+    assert response.status_code == 400, response.text
+    message = response.json()["error"]["message"]
+    assert message.startswith(f"{where}: expected an "), message
+    assert "None" not in message
+
+
+def test_a_mistyped_id_is_one_problem(client, seeded, headers) -> None:
+    response = client.post(f"{ALERT_URL}/moveAlerts", json={"alertIds": [1]}, headers=headers)
+    assert response.status_code == 400, response.text
+    message = response.json()["error"]["message"]
+    assert "alertIds[0]" in message
+    assert "required" not in message  # the list is there: one of its items is wrong
+
+
 def test_merge_incidents_into_the_oldest(client, seeded, headers) -> None:
     body = {
         "incidentIds": ["100", "200"],

@@ -114,6 +114,36 @@ def test_dismiss_alert_body_problems(client, pim, headers, body) -> None:
     assert response.json()["error"]["message"].endswith("Updatable properties: isActive.")
 
 
+def test_dismiss_alert_refuses_null(client, pim, headers) -> None:
+    url = f"{PIM}/alerts/{pim_id('StaleSignInAlert')}"
+    response = client.patch(url, json={"isActive": None}, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "isActive: can't be null" in response.json()["error"]["message"]
+    assert client.get(url, headers=headers).json()["isActive"] is True
+
+
+@pytest.mark.parametrize(
+    ("body", "target"),
+    [
+        ({"duration": "P99999999D"}, "duration"),
+        ({"duration": "999999999 days, 0:00:00"}, "duration"),
+        ({"duration": "PT99999999999999999999S"}, "duration"),
+        ({"duration": None}, "duration"),
+        ({"isEnabled": None}, "isEnabled"),
+    ],
+)
+def test_configuration_patch_refuses_nulls_and_endless_durations(
+    client, pim, headers, body, target
+) -> None:
+    url = f"{PIM}/alertConfigurations/{pim_id('StaleSignInAlert')}"
+    before = client.get(url, headers=headers).json()
+    kind = {"@odata.type": "#microsoft.graph.staleSignInAlertConfiguration"}
+    response = client.patch(url, json={**kind, **body}, headers=headers)
+    assert response.status_code == 400, response.text
+    assert f"{target}:" in response.json()["error"]["message"]
+    assert client.get(url, headers=headers).json() == before
+
+
 def test_configuration_patch_needs_its_derived_type(client, pim, headers) -> None:
     key = pim_id("StaleSignInAlert")
     url = f"{PIM}/alertConfigurations/{key}"
@@ -211,6 +241,16 @@ def test_refresh_scope_is_202_and_finishes_after_the_response(client, pim, heade
 def test_refresh_scope_must_be_the_tenant(client, pim, headers, body) -> None:
     response = client.post(f"{PIM}/alerts/refresh", json=body, headers=headers)
     assert response.status_code == 400, response.text
+
+
+def test_refresh_scope_messages_show_json(client, pim, headers) -> None:
+    body = {"scopeId": None, "scopeType": "DirectoryRole"}
+    response = client.post(f"{PIM}/alerts/refresh", json=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert "scopeId: null is not supported" in response.json()["error"]["message"]
+    listed = client.post(f"{PIM}/alerts/refresh", json=[], headers=headers)
+    assert listed.status_code == 400
+    assert listed.json()["error"]["message"].startswith("The request body must be an object")
 
 
 def test_refresh_one_alert(client, pim, headers) -> None:

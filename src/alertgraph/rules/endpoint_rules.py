@@ -31,7 +31,7 @@ PATCH_RULES: dict[str, PatchRule] = {
     "alerts_v2": PatchRule(alerts_incidents.update_alert),
     "incidents": PatchRule(alerts_incidents.update_incident),
     "partner_alerts": PatchRule(partner.update_partner_alert),
-    "pim_alerts": PatchRule(pim.update_alert),
+    "pim_alerts": PatchRule(pim.update_alert, check=pim.check_alert),
     "pim_configurations": PatchRule(pim.update_configuration, check=pim.check_configuration),
 }
 

@@ -168,6 +168,15 @@ def _id_order(incident: dict[str, Any]) -> tuple[int, str]:
     return (int(key), key) if key.isdigit() else (1 << 62, key)
 
 
+def _ids(values: list[Any], name: str, what: str) -> list[str]:
+    """The ids a move or merge names; a null or empty one is a 400 naming its place."""
+    for index, value in enumerate(values):
+        if value is None or value == "":
+            got = "null" if value is None else "an empty string"
+            raise BadRequest(f"{name}[{index}]: expected {what}, got {got}.")
+    return [str(value) for value in values]
+
+
 def _quoted(keys: list[str]) -> str:
     return ", ".join(f"'{key}'" for key in keys)
 
@@ -190,7 +199,7 @@ def move_alerts_action(request: WriteRequest) -> Outcome:
         evolvable=request.evolvable,
         required=("alertIds",),
     )
-    alert_ids = [str(alert_id) for alert_id in values["alertIds"]]
+    alert_ids = _ids(values["alertIds"], "alertIds", "an alert's id")
     incident_id = values.get("incidentId")
     if incident_id == "":
         raise BadRequest("incidentId: give an incident's id, or leave it out for a new incident.")
@@ -217,7 +226,7 @@ def merge_incidents_action(request: WriteRequest) -> Outcome:
         evolvable=request.evolvable,
         required=("incidentIds",),
     )
-    incident_ids = [str(incident_id) for incident_id in values["incidentIds"]]
+    incident_ids = _ids(values["incidentIds"], "incidentIds", "an incident's id")
     target = run_write(
         request.store,
         request.actor,

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from sqlalchemy import func, select
 
 from alertgraph.errors import BadRequest
@@ -41,11 +42,23 @@ def update_alert(tx: Tx, key: str, changes: Mapping[str, Any]) -> None:
     tx.update(PIM_ALERTS, alert, {**changes, "lastModifiedDateTime": tx.now}, action="update")
 
 
+def check_alert(changes: Mapping[str, Any]) -> None:
+    """``isActive`` is the one property a PATCH changes, true or false (R3): not null."""
+    if "isActive" in changes and changes["isActive"] is None:
+        problems = Problems()
+        problems.add("isActive", "can't be null; false dismisses the alert, true reactivates it")
+        problems.raise_if_any()
+
+
 def check_configuration(changes: Mapping[str, Any]) -> None:
-    """Range checks the CSDL can't express: thresholds ≥ 0, percentages ≤ 100, durations > 0."""
+    """Range checks the CSDL can't express: thresholds ≥ 0, percentages ≤ 100, durations > 0;
+    and no null: each updatable setting (R11) always has a value."""
     problems = Problems()
     for name, value in changes.items():
-        if isinstance(value, bool) or value is None:
+        if value is None:
+            problems.add(name, "can't be null; give a value")
+            continue
+        if isinstance(value, bool):
             continue
         if isinstance(value, int):
             if value < 0:
@@ -68,7 +81,8 @@ def check_scope(body: Any) -> None:
     problems = Problems()
     if not isinstance(body, dict):
         raise BadRequest(
-            'A request body is required: {"scopeId": "/", "scopeType": "DirectoryRole"}.'
+            ("A request body is required" if body is None else "The request body must be an object")
+            + ': {"scopeId": "/", "scopeType": "DirectoryRole"}.'
         )
     for key in body:
         if not key.startswith("@") and key not in ("scopeId", "scopeType"):
@@ -77,7 +91,8 @@ def check_scope(body: Any) -> None:
         if name not in body:
             problems.add(name, f"is required; PIM alerts support only '{expected}'")
         elif body[name] != expected:
-            problems.add(name, f"'{body[name]}' is not supported; only '{expected}' is")
+            got = orjson.dumps(body[name]).decode()  # JSON, as it was sent: null, not None
+            problems.add(name, f"{got} is not supported; only '{expected}' is")
     problems.raise_if_any()
 
 

@@ -248,7 +248,11 @@ def validate_parameters(
         except ValueProblem as problem:
             problems.add(problem.path, problem.message)
     for name in required:
-        reported = any(target == name for target, _ in problems.items)
+        # a problem with one of its items ("alertIds[0]") already says what is wrong with it
+        reported = any(
+            target == name or target.startswith((name + "[", name + "/"))
+            for target, _ in problems.items
+        )
         if values.get(name) in (None, []) and not reported:
             problems.add(name, "is required and can't be empty")
     problems.raise_if_any(allowed=names, allowed_label="Parameters")
