@@ -7,6 +7,8 @@ name resolves as a regclass and that the named arguments are accepted.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -113,6 +115,21 @@ def test_project_ddl_distributes_every_entity_table_with_the_alerts() -> None:
     ) in script
     assert "JSONB" in script
     assert 'COLLATE "C"' in script
+
+
+def test_the_printed_script_covers_every_table_of_a_server() -> None:
+    """In a fresh process, where only what ops.citus imports has added tables: the console's
+    and the emulator's tables are there too (a server creates them all)."""
+    printed = subprocess.run(
+        [sys.executable, "-m", "alertgraph.ops.citus"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for table in ("console_sessions", "console_codes", "console_admin_grants"):
+        assert f"SELECT create_reference_table('{table}');" in printed
+    assert "SELECT create_distributed_table('emulator_controls', '_tenant'" in printed
+    assert printed.count("SELECT create_") == len(citus.distribution_statements())
 
 
 @pytest.fixture

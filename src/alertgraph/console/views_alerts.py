@@ -123,7 +123,7 @@ def queue(page: Page) -> Response:
     if chosen["range"] in RANGES:
         since = datetime.now(UTC) - RANGES[chosen["range"]]
         clauses.append(f"createdDateTime ge {since.strftime('%Y-%m-%dT%H:%M:%SZ')}")
-    # No $top: on alerts_v2 it caps the total, and the queue pages through @odata.nextLink.
+    # No $top: the queue takes the collection's own page size and follows @odata.nextLink.
     query = "$filter=" + quote(" and ".join(clauses), safe="'") if clauses else ""
     following = params.get("page", "")
     request = following or query

@@ -23,13 +23,14 @@ from sqlalchemy import Index, MetaData, Table, UniqueConstraint
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from alertgraph.console import sessions as console_sessions
 from alertgraph.emulator import tables as emulator_tables
 from alertgraph.identity import keys
 from alertgraph.schema.endpoints import ENTITY_SETS
 from alertgraph.store.database import METADATA, TENANT, inline_storage_statement
 
 #: Modules that add tables to METADATA when imported; listed so the layout covers all of them.
-TABLE_MODULES = (keys, emulator_tables)
+TABLE_MODULES = (keys, emulator_tables, console_sessions)
 
 DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
