@@ -3,6 +3,7 @@ every action audited); drives spec.py, snapshots.py and journal.py over HTTP."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
@@ -26,12 +27,18 @@ from alertgraph.settings import Settings
 from alertgraph.store.codec import now_ticks
 from alertgraph.store.database import TENANT, Store, audit_table
 
+_DIGITS = re.compile(r"[0-9]{1,100}")
+
 PREFIX = "/_alertgraph"
 ADMIN_AUDIENCE = "api://alertgraph-admin"
 ADMIN_CLIENT_ID = "a1e47a9a-0000-4000-8000-00000000ad01"
 TENANT_ADMIN = "AlertGraph.Emulator.Admin"
 SERVER_ADMIN = "AlertGraph.Emulator.ServerAdmin"
 AUDIT_SET = "_alertgraph"
+#: the journal's sequence numbers are 64-bit integers; a larger 'after' can't be bound
+MAX_SEQ = 2**63 - 1
+#: the most journal entries one request returns (documented)
+MAX_TOP = 1000
 
 
 def admin_authenticator(store: Store, settings: Settings) -> Authenticator:
@@ -151,8 +158,8 @@ def admin_routes(store: Store, settings: Settings, emulator: Emulator) -> list[R
         return 200, {"tenant": admin.tenant, "counts": counts}
 
     async def read_journal(request: Request, admin: _Admin) -> tuple[int, Any]:
-        after = _whole(request.query_params.get("after", "0"), "after")
-        top = min(_whole(request.query_params.get("top", "100"), "top"), 1000)
+        after = _whole(_parameter(request, "after", "0"), "after", MAX_SEQ)
+        top = _whole(_parameter(request, "top", "100"), "top", MAX_TOP)
         rows = await run_in_threadpool(
             lambda: journal.entries(store, tenant=admin.tenant, after=after, limit=top)
         )
@@ -272,10 +279,29 @@ def _version() -> str:
         return "unknown"
 
 
-def _whole(text: str, name: str) -> int:
-    if not text.isdigit():
-        raise BadRequest(f"'{name}' must be a whole number, got '{text}'.")
-    return int(text)
+def _parameter(request: Request, name: str, default: str) -> str:
+    """The query parameter's one value; a repeated one is refused, not silently the last."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise BadRequest(
+            f"The query parameter '{name}' is given {len(values)} times; give it once."
+        )
+    return values[0] if values else default
+
+
+def _whole(text: str, name: str, most: int) -> int:
+    # ASCII digits only (str.isdigit() also takes '²', which int() refuses), and few enough to
+    # convert; the range check keeps 'after' within the 64-bit column
+    number = int(text) if _DIGITS.fullmatch(text) else None
+    if number is None or number > most:
+        raise BadRequest(f"'{name}' must be a whole number from 0 to {most}, got {_quoted(text)}.")
+    return number
+
+
+def _quoted(text: str) -> str:
+    """Caller-given text for a message: JSON, at most 60 characters."""
+    shown = orjson.dumps(text).decode()
+    return shown if len(shown) <= 60 else shown[:56] + '..."'
 
 
 async def _snapshot_call(function: Callable[..., Any], *args: Any) -> Any:

@@ -1,0 +1,45 @@
+"""Bad input to the admin API through HTTP: a 400 in Graph's envelope naming the problem, never a
+500, and nothing changed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.api.conftest import alert, insert
+from tests.emulator.conftest import Factory, admin_headers, bearer
+
+ALERTS = "/beta/security/alerts_v2"
+
+
+def _bad_request(response: Any, *needles: str) -> str:
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["code"] == "BadRequest"
+    for needle in needles:
+        assert needle in error["message"], error["message"]
+    return str(error["message"])
+
+
+def test_journal_after_and_top_out_of_range(serve: Factory) -> None:
+    client, app = serve(journal=True)
+    client.get(ALERTS, headers=bearer(app))
+    admin = admin_headers(app)
+    for after in ("-1", "9223372036854775808", "99999999999999999999999", "²", "1" * 5000):
+        _bad_request(
+            client.get(f"/_alertgraph/journal?after={after}", headers=admin),
+            "'after' must be a whole number from 0 to 9223372036854775807",
+        )
+    largest = client.get("/_alertgraph/journal?after=9223372036854775807", headers=admin)
+    assert largest.status_code == 200
+    assert largest.json()["log"]["entries"] == []
+    for top in ("1001", "-1", "x"):
+        _bad_request(
+            client.get(f"/_alertgraph/journal?top={top}", headers=admin),
+            "'top' must be a whole number from 0 to 1000",
+        )
+    most = client.get("/_alertgraph/journal?top=1000", headers=admin)
+    assert len(most.json()["log"]["entries"]) == 1
+    _bad_request(
+        client.get("/_alertgraph/journal?top=1&top=2000", headers=admin),
+        "'top' is given 2 times",
+    )
