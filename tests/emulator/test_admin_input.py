@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.api.conftest import alert, insert
+from tests.api.conftest import TENANT_A, TENANT_B, alert, insert
 from tests.emulator.conftest import Factory, admin_headers, bearer
 
 ALERTS = "/beta/security/alerts_v2"
@@ -43,3 +43,38 @@ def test_journal_after_and_top_out_of_range(serve: Factory) -> None:
         client.get("/_alertgraph/journal?top=1&top=2000", headers=admin),
         "'top' is given 2 times",
     )
+
+
+def test_tenant_parameter_must_be_one_guid(serve: Factory) -> None:
+    client, app = serve(journal=True)
+    insert(app.state.store, "alerts_v2", [alert("a1")])
+    insert(app.state.store, "alerts_v2", [alert("b1")], tenant=TENANT_B)
+    wide = admin_headers(app, server_wide=True)
+    routes = [
+        ("POST", "/_alertgraph/reset"),
+        ("GET", "/_alertgraph/controls"),
+        ("PATCH", "/_alertgraph/controls"),
+        ("DELETE", "/_alertgraph/controls"),
+        ("GET", "/_alertgraph/snapshots"),
+        ("POST", "/_alertgraph/snapshots"),
+        ("POST", "/_alertgraph/snapshots/s/restore"),
+        ("DELETE", "/_alertgraph/snapshots/s"),
+        ("GET", "/_alertgraph/journal"),
+    ]
+    for method, path in routes:
+        for query in ("tenant=not-a-guid", "tenant=", f"tenant={TENANT_A}x"):
+            _bad_request(
+                client.request(method, f"{path}?{query}", headers=wide),
+                "'tenant' must be a tenant id, a GUID",
+            )
+        _bad_request(
+            client.request(method, f"{path}?tenant={TENANT_A}&tenant={TENANT_B}", headers=wide),
+            "'tenant' is given 2 times",
+        )
+    # nothing was reset, and a GUID still works
+    assert [item["id"] for item in client.get(ALERTS, headers=bearer(app)).json()["value"]] == [
+        "a1"
+    ]
+    answer = client.post(f"/_alertgraph/reset?tenant={TENANT_B}", headers=wide)
+    assert answer.status_code == 200
+    assert answer.json()["tenant"] == TENANT_B

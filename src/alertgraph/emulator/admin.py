@@ -28,6 +28,8 @@ from alertgraph.store.codec import now_ticks
 from alertgraph.store.database import TENANT, Store, audit_table
 
 _DIGITS = re.compile(r"[0-9]{1,100}")
+#: Entra tenant ids are GUIDs (as the CLI's --tenant requires)
+_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 PREFIX = "/_alertgraph"
 ADMIN_AUDIENCE = "api://alertgraph-admin"
@@ -246,7 +248,12 @@ def _authenticate(authenticator: Authenticator, request: Request, request_id: st
             "(alertgraph token --admin)."
         )
     admin = admin_of_token(authenticator, credentials[0].partition(" ")[2].strip(), request_id)
-    named = request.query_params.get("tenant")
+    named = _parameter(request, "tenant", "") if "tenant" in request.query_params else None
+    if named is not None and _GUID.fullmatch(named) is None:
+        raise BadRequest(
+            f"'tenant' must be a tenant id, a GUID like 00000000-0000-4000-8000-000000000001; "
+            f"got {_quoted(named)}."
+        )
     if named is not None and named != admin.tenant:
         if not admin.server_wide:
             raise Forbidden(
