@@ -78,3 +78,23 @@ def test_tenant_parameter_must_be_one_guid(serve: Factory) -> None:
     answer = client.post(f"/_alertgraph/reset?tenant={TENANT_B}", headers=wide)
     assert answer.status_code == 200
     assert answer.json()["tenant"] == TENANT_B
+
+
+def test_unknown_body_members_are_refused_with_nothing_changed(serve: Factory) -> None:
+    client, app = serve()
+    insert(app.state.store, "alerts_v2", [alert("a1")])
+    admin = admin_headers(app)
+    _bad_request(
+        client.post("/_alertgraph/reset", headers=admin, json={"demo": False, "x": 1}),
+        'Unknown member "x"',
+        'allowed: "demo"',
+    )
+    assert [item["id"] for item in client.get(ALERTS, headers=bearer(app)).json()["value"]] == [
+        "a1"
+    ]
+    _bad_request(
+        client.post("/_alertgraph/snapshots", headers=admin, json={"name": "s", "nmae": "t"}),
+        'Unknown member "nmae"',
+        'allowed: "name"',
+    )
+    assert client.get("/_alertgraph/snapshots", headers=admin).json()["value"] == []

@@ -130,7 +130,7 @@ def admin_routes(store: Store, settings: Settings, emulator: Emulator) -> list[R
         return 200, {"value": [snapshot.as_json() for snapshot in found]}
 
     async def save_snapshot(request: Request, admin: _Admin) -> tuple[int, Any]:
-        body = await _json_object(request)
+        body = _only(await _json_object(request), "name")
         name = body.get("name")
         if not isinstance(name, str):
             raise BadRequest('Give the snapshot\'s name: {"name": "before-test"}.')
@@ -151,7 +151,7 @@ def admin_routes(store: Store, settings: Settings, emulator: Emulator) -> list[R
         return 204, None
 
     async def reset(request: Request, admin: _Admin) -> tuple[int, Any]:
-        body = await _json_object(request, optional=True)
+        body = _only(await _json_object(request, optional=True), "demo")
         demo = body.get("demo", False)
         if not isinstance(demo, bool):
             raise BadRequest("'demo' must be true or false.")
@@ -275,6 +275,18 @@ async def _json_object(request: Request, *, optional: bool = False) -> dict[str,
     if not isinstance(value, dict):
         raise BadRequest("The request body must be a JSON object.")
     return value
+
+
+def _only(body: dict[str, Any], *members: str) -> dict[str, Any]:
+    """``body`` when it has no member but ``members``; an unknown one (a typo) is refused before
+    anything is done, not ignored."""
+    unknown = sorted(set(body) - set(members))
+    if unknown:
+        allowed = ", ".join(f'"{member}"' for member in members)
+        raise BadRequest(
+            f"Unknown member {_quoted(unknown[0])} in the request body; allowed: {allowed}."
+        )
+    return body
 
 
 def _version() -> str:
