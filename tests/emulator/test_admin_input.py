@@ -98,3 +98,28 @@ def test_unknown_body_members_are_refused_with_nothing_changed(serve: Factory) -
         'allowed: "name"',
     )
     assert client.get("/_alertgraph/snapshots", headers=admin).json()["value"] == []
+
+
+def test_messages_show_json_values_not_python_ones(serve: Factory) -> None:
+    client, app = serve()
+    admin = admin_headers(app)
+    cases = [
+        ({"throttle": None}, "throttle null is not off, graph or N/S"),
+        ({"throttle": True}, "throttle true is not"),
+        ({"throttle": {"n": 1}}, 'throttle {"n":1} is not'),
+        ({"faults": {"rate": None}}, "faults: rate=null is not"),
+        ({"faults": {"status": True}}, "faults: status=true is not"),
+        ({"faults": {"unknownEnums": None}}, "faults: unknownEnums=null is not"),
+        ({"faults": {"path": ["x"]}}, 'faults: path=["x"] is not'),
+        ({"faults": [1]}, "faults must be an object (or null for no faults), got [1]"),
+    ]
+    for body, needle in cases:
+        message = _bad_request(client.patch("/_alertgraph/controls", headers=admin, json=body))
+        assert needle in message
+        assert "None" not in message
+        assert "True" not in message
+    _bad_request(
+        client.post("/_alertgraph/reset", headers=admin, json={"demo": None}),
+        "'demo' must be true or false, got null",
+    )
+    assert client.get("/_alertgraph/controls", headers=admin).json()["throttle"] == "off"

@@ -154,7 +154,7 @@ def admin_routes(store: Store, settings: Settings, emulator: Emulator) -> list[R
         body = _only(await _json_object(request, optional=True), "demo")
         demo = body.get("demo", False)
         if not isinstance(demo, bool):
-            raise BadRequest("'demo' must be true or false.")
+            raise BadRequest(f"'demo' must be true or false, got {_json(demo)}.")
         counts = await run_in_threadpool(lambda: snapshots.reset(store, admin.tenant, demo=demo))
         await run_in_threadpool(audit, admin, "tenant.reset", admin.tenant, {"demo": demo})
         return 200, {"tenant": admin.tenant, "counts": counts}
@@ -206,17 +206,40 @@ def checked_controls(body: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(body) - {"throttle", "faults"})
     if unknown:
         raise ValueError(
-            f"Unknown control '{unknown[0]}'; the controls are 'throttle' and 'faults'."
+            f'Unknown control {_json(unknown[0])}; the controls are "throttle" and "faults".'
         )
     stored: dict[str, Any] = {}
     if "throttle" in body:
-        stored["throttle"] = str(parse_throttle(str(body["throttle"])))
+        throttle = body["throttle"]
+        if not isinstance(throttle, str):
+            raise ValueError(
+                f"throttle {_json(throttle)} is not off, graph or N/S: a string, "
+                'e.g. "10/5" for 10 requests per 5 seconds'
+            )
+        stored["throttle"] = str(parse_throttle(throttle))
     if "faults" in body:
         faults = body["faults"]
         if faults is not None and not isinstance(faults, dict):
-            raise ValueError("faults must be an object (or null for no faults)")
-        stored["faults"] = fault_spec(faults).as_json() if faults is not None else None
+            raise ValueError(
+                f"faults must be an object (or null for no faults), got {_json(faults)}"
+            )
+        try:
+            stored["faults"] = fault_spec(faults).as_json() if faults is not None else None
+        except ValueError as exc:
+            raise ValueError(_json_values(str(exc), faults or {})) from None
     return stored
+
+
+def _json_values(message: str, values: Mapping[str, Any]) -> str:
+    """spec.py's message with the bad member's value as JSON: it shows the value as option text
+    (``rate=None``), which for JSON input must read ``rate=null``."""
+    for value in values.values():
+        if isinstance(value, str):
+            continue  # shown as given
+        shown = f"={value!s} is not "
+        if shown in message:
+            return message.replace(shown, f"={_json(value)} is not ", 1)
+    return message
 
 
 def admin_of_token(authenticator: Authenticator, token: str, request_id: str) -> _Admin:
@@ -252,7 +275,7 @@ def _authenticate(authenticator: Authenticator, request: Request, request_id: st
     if named is not None and _GUID.fullmatch(named) is None:
         raise BadRequest(
             f"'tenant' must be a tenant id, a GUID like 00000000-0000-4000-8000-000000000001; "
-            f"got {_quoted(named)}."
+            f"got {_json(named)}."
         )
     if named is not None and named != admin.tenant:
         if not admin.server_wide:
@@ -284,7 +307,7 @@ def _only(body: dict[str, Any], *members: str) -> dict[str, Any]:
     if unknown:
         allowed = ", ".join(f'"{member}"' for member in members)
         raise BadRequest(
-            f"Unknown member {_quoted(unknown[0])} in the request body; allowed: {allowed}."
+            f"Unknown member {_json(unknown[0])} in the request body; allowed: {allowed}."
         )
     return body
 
@@ -313,14 +336,17 @@ def _whole(text: str, name: str, most: int) -> int:
     # convert; the range check keeps 'after' within the 64-bit column
     number = int(text) if _DIGITS.fullmatch(text) else None
     if number is None or number > most:
-        raise BadRequest(f"'{name}' must be a whole number from 0 to {most}, got {_quoted(text)}.")
+        raise BadRequest(f"'{name}' must be a whole number from 0 to {most}, got {_json(text)}.")
     return number
 
 
-def _quoted(text: str) -> str:
-    """Caller-given text for a message: JSON, at most 60 characters."""
-    shown = orjson.dumps(text).decode()
-    return shown if len(shown) <= 60 else shown[:56] + '..."'
+def _json(value: Any) -> str:
+    """A caller-given value for a message: as JSON (null, not None), at most 60 characters."""
+    try:
+        shown = orjson.dumps(value).decode()
+    except TypeError:  # a value not read from JSON: its text
+        shown = orjson.dumps(str(value)).decode()
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 async def _snapshot_call(function: Callable[..., Any], *args: Any) -> Any:
