@@ -123,3 +123,13 @@ def test_messages_show_json_values_not_python_ones(serve: Factory) -> None:
         "'demo' must be true or false, got null",
     )
     assert client.get("/_alertgraph/controls", headers=admin).json()["throttle"] == "off"
+
+
+def test_a_snapshot_reports_one_creation_time(serve: Factory) -> None:
+    client, app = serve()
+    admin = admin_headers(app)
+    saved = client.post("/_alertgraph/snapshots", headers=admin, json={"name": "s"}).json()
+    listed = client.get("/_alertgraph/snapshots", headers=admin).json()["value"]
+    restored = client.post("/_alertgraph/snapshots/s/restore", headers=admin).json()
+    assert saved["createdAt"] == listed[0]["createdAt"] == restored["createdAt"]
+    assert saved == restored

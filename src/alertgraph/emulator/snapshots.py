@@ -81,13 +81,14 @@ def save(store: Store, tenant: str, name: str) -> Snapshot:
                     conn.exec_driver_sql(
                         "ANALYZE " + conn.dialect.identifier_preparer.format_table(mirror)
                     )
-        created = time.time()
+        # whole seconds, as stored: the answer to a save equals what listing and restore give
+        created = int(time.time())
         conn.execute(
             snapshots_table.insert().values(
-                {TENANT: tenant, "name": name, "created_at": int(created), "counts": counts}
+                {TENANT: tenant, "name": name, "created_at": created, "counts": counts}
             )
         )
-    return Snapshot(tenant, name, created, counts)
+    return Snapshot(tenant, name, float(created), counts)
 
 
 def restore(store: Store, tenant: str, name: str) -> Snapshot:
