@@ -133,3 +133,22 @@ def test_a_snapshot_reports_one_creation_time(serve: Factory) -> None:
     restored = client.post("/_alertgraph/snapshots/s/restore", headers=admin).json()
     assert saved["createdAt"] == listed[0]["createdAt"] == restored["createdAt"]
     assert saved == restored
+
+
+def test_a_token_for_the_wrong_audience_is_told_which_it_has(serve: Factory) -> None:
+    client, app = serve()
+    refused = client.get("/_alertgraph/controls", headers=bearer(app))
+    assert refused.status_code == 401
+    error = refused.json()["error"]
+    assert error["code"] == "InvalidAuthenticationToken"
+    assert error["message"].startswith(
+        "Access token audience is 'https://graph.microsoft.com'; this API takes only tokens for "
+        "api://alertgraph-admin."
+    )
+    assert "alertgraph token --admin" in error["message"]
+    # and the other way round
+    graph = client.get(ALERTS, headers=admin_headers(app))
+    assert graph.status_code == 401
+    message = graph.json()["error"]["message"]
+    assert message.startswith("Access token audience is 'api://alertgraph-admin';")
+    assert "https://graph.microsoft.com" in message

@@ -255,9 +255,12 @@ class Authenticator:
         except jwt.ImmatureSignatureError:
             raise Unauthorized("Access token is not valid yet ('nbf' or 'iat').") from None
         except jwt.InvalidAudienceError:
-            allowed = ", ".join(self.settings.audiences)
+            # the signature was checked before the audience: the claim is the issuer's to show
+            audience = jwt.decode(token, options={"verify_signature": False}).get("aud")
+            allowed = " or ".join(self.settings.audiences)
             raise Unauthorized(
-                f"Access token audience is not Graph; expected one of {allowed}."
+                f"Access token audience is {_shown(audience)}; this API takes only tokens for "
+                f"{allowed}."
             ) from None
         except jwt.MissingRequiredClaimError as exc:
             raise Unauthorized(f"Access token has no '{exc.claim}' claim.") from None
