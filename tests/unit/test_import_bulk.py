@@ -435,3 +435,33 @@ def test_an_in_memory_sqlite_store_keeps_its_database_through_a_first_load(tmp_p
         assert count(store, "alerts_v2") == 50
     finally:
         store.engine.dispose()
+
+
+@pytest.mark.parametrize("depth", [300, 2000])
+def test_a_record_nested_too_deeply_names_its_line_through_the_workers(store, tmp_path, depth):
+    # 300: orjson reads it but can't write it back; 2000: orjson refuses it, the general reader's
+    # decoder would recurse past Python's limit
+    records = generated(40)
+    path = write_ndjson(tmp_path / "alerts.ndjson", records)
+    nested = "[" * depth + "]" * depth
+    lines = path.read_text().splitlines()
+    lines[30] = lines[30][:-1] + f', "additionalData": {{"k": {nested}}}}}'
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ImportFailed) as caught:
+        import_file(store, path, ALERTS_PATH, tenant=TENANT_A, workers=2)
+    (problem,) = caught.value.problems
+    assert problem.startswith("line 31")
+    assert problem.endswith(
+        "the JSON nests too deeply (more than 254 levels of arrays and objects)"
+    )
+    assert count(store, "alerts_v2") == 0
+
+
+def test_nul_is_refused_through_the_workers(store, tmp_path):
+    records = generated(40)
+    records[12]["title"] = "nul \u0000 inside"
+    path = write_ndjson(tmp_path / "alerts.ndjson", records)
+    with pytest.raises(ImportFailed) as caught:
+        import_file(store, path, ALERTS_PATH, tenant=TENANT_A, workers=2)
+    assert caught.value.problems == ["line 13: text can't contain NUL (\\u0000)"]
+    assert count(store, "alerts_v2") == 0

@@ -30,7 +30,15 @@ from sqlalchemy.exc import DBAPIError
 
 from alertgraph.schema.endpoints import BY_NAME, ENTITY_SETS, EntitySet
 from alertgraph.store.database import Store, quote_name, uses_citus
-from alertgraph.store.loader import Batch, RowCodec, TableWriter, Validator, table_is_empty
+from alertgraph.store.loader import (
+    MAX_DEPTH,
+    TOO_DEEP,
+    Batch,
+    RowCodec,
+    TableWriter,
+    Validator,
+    table_is_empty,
+)
 from alertgraph.store.transaction import tick
 
 #: Collections a file can be imported into (contained and fixed sets arrive inside these).
@@ -49,6 +57,7 @@ PARALLEL_CHUNK = 2 << 20  # bytes of NDJSON one worker validates at a time
 SQLITE_IMPORT_CACHE_KIB = 256 << 10
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
+_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings are skipped whole
 _DECODER = json.JSONDecoder()
 
 
@@ -129,7 +138,8 @@ class _Reader:
         self.counted = self.pos
         return self.line
 
-    def decode(self, where: str) -> Any:
+    def decode(self, where: str, depth: int = 0) -> Any:
+        """The next JSON value; ``depth``: the arrays and objects of its record it is inside."""
         self.peek()
         while True:
             try:
@@ -139,6 +149,9 @@ class _Reader:
                     self.fill()
                     continue
                 raise self.error(where, exc.pos, f"invalid JSON: {exc.msg}") from None
+            except RecursionError:  # the decoder recurses per level; more input can't help
+                place = _too_deep_at(self.buf, self.pos, depth)
+                raise self.error(where, place, TOO_DEEP) from None
             # A value that ends at the buffer's end (a number) may continue in the next chunk.
             if end == len(self.buf) and not self.eof:
                 self.fill()
@@ -176,6 +189,23 @@ class _Reader:
         place = f"line {line}, column {column}"
         prefix = f"{where} ({place})" if where and where != f"line {line}" else place
         return ImportFailed([f"{prefix}: {message}"])
+
+
+def _too_deep_at(text: str, start: int, depth: int) -> int:
+    """Where the JSON value at ``start``, ``depth`` levels deep in its record, opens an array or
+    object deeper than MAX_DEPTH."""
+    outer = depth
+    for token in _NESTING.finditer(text, start):
+        bracket = token.group()
+        if bracket in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return token.start()
+        elif bracket in "]}":
+            depth -= 1
+            if depth <= outer:
+                break
+    return start
 
 
 def read_records(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -218,7 +248,7 @@ def _read(reader: _Reader) -> Iterator[tuple[str, dict[str, Any]]]:
                 collection = True
                 yield from _array(reader)
             else:
-                members[key] = reader.decode(where)
+                members[key] = reader.decode(where, depth=1)
             if reader.expect(",}", where, "',' or '}'") == "}":
                 break
     if collection:
