@@ -38,12 +38,31 @@ def check_database_url(url: str) -> str | None:
         "sqlite:///alertgraph.db or postgresql+psycopg://user@host/db"
     )
     try:
-        scheme = make_url(url).drivername
+        parsed = make_url(url)
     except (ArgumentError, ValueError):
         return f"'{url}' is not a database URL; {allowed}"
+    scheme = parsed.drivername
     if scheme not in DB_SCHEMES:
         return f"'{scheme}' in '{url}' is not a supported database; {allowed}"
+    if scheme.startswith("sqlite") and _in_memory(parsed.database, parsed.query):
+        # it ends with the command: what it stores is lost, a token it mints is signed by a key
+        # no server will ever know
+        return (
+            f"'{url}' is an in-memory SQLite database, gone when this command ends; "
+            "use a database file, like sqlite:///alertgraph.db"
+        )
     return None
+
+
+def _in_memory(database: str | None, query: Any) -> bool:
+    """Whether SQLite keeps the database named so in memory only (no file, or a memory URI)."""
+    name = database or ""
+    return (
+        name in ("", ":memory:")
+        or name.startswith("file::memory:")
+        or query.get("mode") == "memory"
+        or "mode=memory" in name
+    )
 
 
 def check_tenant(tenant: str) -> str | None:
@@ -74,23 +93,31 @@ def _settings(**overrides: Any) -> Settings:
 
 
 def _open_store(settings: Settings) -> Any:
-    from sqlalchemy.exc import ArgumentError, OperationalError
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError
 
     from alertgraph.store.database import Store
 
+    url = settings.database_url
     try:
-        return Store.open(settings.database_url)
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return Store.open(url)
+    except DBAPIError as exc:  # refused, missing, not a database, no permission to create tables
+        reason = (str(exc.orig or exc).strip().splitlines() or [type(exc).__name__])[0]
+        if isinstance(exc.orig, sqlite3.DatabaseError) and not isinstance(
+            exc.orig, sqlite3.OperationalError
+        ):  # "file is not a database", "database disk image is malformed"
+            reason = (
+                f"{make_url(url).database} is not an alertgraph database "
+                f"(not a SQLite database file: {reason})"
+            )
         raise click.ClickException(
-            f"can't open the database {settings.database_url}: {reason}. "
-            "Check --db or ALERTGRAPH_DATABASE_URL."
+            f"can't open the database {url}: {reason}. Check --db or ALERTGRAPH_DATABASE_URL."
         ) from None
     except (ArgumentError, RuntimeError) as exc:  # a malformed URL, a newer schema
         reason = str(exc).strip().splitlines()[0]
-        raise click.ClickException(
-            f"can't open the database {settings.database_url}: {reason}"
-        ) from None
+        raise click.ClickException(f"can't open the database {url}: {reason}") from None
 
 
 def _database_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
