@@ -163,6 +163,8 @@ LITERALS: list[tuple[str, Expected]] = [
     ("title+eq+'Phishing+mail'", rows("a1")),  # a bare + is a space
     ("title%2Beq%2B'Phishing mail'", (400, "unexpected character '+'")),
     ("title eq 'x", (400, "unterminated string literal")),
+    ("createdDateTime gt 2024-05-01T00:00:00", (400, "2024-05-01T00:00:00 needs a time zone")),
+    ("createdDateTime gt 2024-05-01T00:00%2B0100", (400, "00:00+0100 needs a time zone")),
     ("id eq 12345678-1234-1234-1234-123456789012", []),
     ("duration'P1D' eq duration'PT24H'", ALL),
     ("duration'P1D' gt duration'PT23H59M59.9999999S'", ALL),

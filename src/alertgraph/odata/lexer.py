@@ -199,6 +199,13 @@ def tokenize(text: str, option: str) -> list[Token]:
     return tokens
 
 
+#: a date-time whose zone is missing or not ±hh:mm (the lexer would split it into numbers)
+_ZONELESS_DATETIME = re.compile(
+    r"-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[+-]\d{2,4})?(?![\w:+-])",
+    re.IGNORECASE,
+)
+
+
 def _tokenize_each(text: str, option: str) -> list[Token]:
     """Token by token, for text ``tokenize`` could not split: finds the same tokens and raises
     the error at the first character no token starts with."""
@@ -223,6 +230,15 @@ def _tokenize_each(text: str, option: str) -> list[Token]:
             pos = end
             continue
         match = by_first(char, full).match(text, pos)
+        if match is not None and match.lastgroup != "datetime":
+            zoneless = _ZONELESS_DATETIME.match(text, pos)
+            if zoneless is not None:
+                raise ODataError(
+                    f"the date-time {zoneless.group()} needs a time zone: add Z for UTC, or an "
+                    "offset like +01:00",
+                    option=option,
+                    position=pos,
+                )
         if match is not None:
             group = match.lastgroup
             assert group is not None
