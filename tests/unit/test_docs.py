@@ -86,3 +86,13 @@ def test_every_relative_link_resolves(page: Path) -> None:
         if anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
             broken.append(target)
     assert not broken, f"{page.name} links to what does not exist: {', '.join(broken)}"
+
+
+def test_the_manual_alert_identifier_table_is_the_one_enforced() -> None:
+    from alertgraph.rules.manual_alerts import EVIDENCE
+
+    rows = re.findall(
+        r"^\s*\| `(\w+)` \| (.+) \|$", (ROOT / "docs" / "workflow.md").read_text(), re.M
+    )
+    documented = {kind: re.findall(r"`(\w+)`", ids) for kind, ids in rows if kind in EVIDENCE}
+    assert documented == {kind: list(ids) for kind, (_, ids) in EVIDENCE.items()}
