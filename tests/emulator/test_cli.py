@@ -35,6 +35,15 @@ def test_malformed_serve_options_are_one_clear_line(tmp_path, args, message) -> 
     assert "--throttle" in line or "--faults" in line
 
 
+@pytest.mark.parametrize(
+    ("variable", "value"), [("ALERTGRAPH_THROTTLE", "fast"), ("ALERTGRAPH_FAULTS", "speed=9")]
+)
+def test_a_malformed_variable_is_named_with_its_flag(tmp_path, variable, value) -> None:
+    db = f"sqlite:///{tmp_path / 'a.db'}"
+    line = _one_line_error(run_cli("serve", "--db", db, env={variable: value}, check=False))
+    assert f"(or {variable})" in line  # the value came from the variable, not the flag
+
+
 def test_snapshot_and_reset_commands(db_url) -> None:
     run_cli("reset", "--db", db_url, "--tenant", TENANT_A, "--demo")
     run_cli("reset", "--db", db_url, "--tenant", TENANT_B, "--demo")

@@ -60,13 +60,15 @@ def check_emulator_settings(settings: Settings) -> None:
     try:
         parse_throttle(settings.throttle)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--throttle") from None
+        hint = "--throttle (or ALERTGRAPH_THROTTLE)"  # the value may come from either
+        raise click.BadParameter(str(exc), param_hint=hint) from None
     if settings.faults:
         try:
             parse_faults_option(settings.faults)
         except ValueError as exc:
             message = str(exc).removeprefix("faults: ")
-            raise click.BadParameter(message, param_hint="--faults") from None
+            hint = "--faults (or ALERTGRAPH_FAULTS)"
+            raise click.BadParameter(message, param_hint=hint) from None
 
 
 def emulator_environment(settings: Settings) -> dict[str, str]:
@@ -218,7 +220,7 @@ def reset(database_url: str | None, tenant: str | None, demo: bool) -> None:
 
 @click.group()
 def journal() -> None:
-    """Read the request journal that ``serve --journal`` records."""
+    """Read the request journal that "serve --journal" records."""
 
 
 @journal.command(name="export")
