@@ -186,6 +186,7 @@ async def _serve(
     authorization = credentials[0] if credentials else None
     try:
         target = resolve(raw_path)
+        versions.check_path(target)
         handler = handler_for(target, request.method)
     except GraphError:
         # Under a service root, whether a path or method exists is not told without a valid

@@ -32,6 +32,20 @@ def _entity_set_of(target: Target) -> EntitySet | None:
     return es
 
 
+def check_path(target: Target) -> None:
+    """404 for a /v1.0 path that names a beta-only action, whatever the method (the segment does
+    not exist there: a 405 would say it does)."""
+    if target.version != versions.V1 or target.kind != "action" or target.entity_set is None:
+        return
+    if target.action not in versions.action_names(versions.V1):
+        # createAlert is documented for beta only; v1.0 routes no such segment
+        raise NotFound(
+            f"Resource not found for the segment '{target.action}': it is a beta action; "
+            f"send it to /beta/{target.path}/{target.action}.",
+            code="NotFound",
+        )
+
+
 def check_request(target: Target, method: str, raw_query: str) -> None:
     """400 for a /v1.0 request that uses what only /beta has, as Graph's v1.0 model would."""
     if target.version != versions.V1:
@@ -39,13 +53,7 @@ def check_request(target: Target, method: str, raw_query: str) -> None:
     es = _entity_set_of(target)
     if es is None:
         return
-    if target.kind == "action" and target.action not in versions.action_names(versions.V1):
-        # createAlert is documented for beta only; v1.0 routes no such segment
-        raise NotFound(
-            f"Resource not found for the segment '{target.action}': it is a beta action; "
-            f"send it to /beta/{target.path}/{target.action}.",
-            code="NotFound",
-        )
+    check_path(target)
     if target.kind == "collection" and method == "POST":
         # v1.0's alert type has no derived manualAlert: there is nothing to create from
         raise BadRequest(
