@@ -53,8 +53,9 @@ def error_answer(message: str) -> tuple[list[tuple[bytes, bytes]], bytes]:
 
 
 UNPARSABLE = (
-    "The request is not valid HTTP/1.1 (for example a header value with a bare CR, or a malformed "
-    "request line); it was not processed."
+    "The request is not valid HTTP/1.1 (for example a header value with a bare CR, or a request "
+    "line that is malformed or too long: keep the URL under 64 KB, or send long queries in a "
+    "$batch body); it was not processed."
 )
 
 
