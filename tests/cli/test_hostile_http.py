@@ -80,6 +80,11 @@ def test_a_malformed_request_line_gets_graphs_400_with_ids(server):
     assert_graph_400(*exchange(server, raw), mentions="not valid HTTP/1.1")
 
 
+def test_a_request_line_too_long_is_told_so(server):
+    raw = b"GET /beta/security/alerts_v2?$filter=" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    assert_graph_400(*exchange(server, raw), mentions="too long: keep the URL under 64 KB")
+
+
 def test_a_request_without_host_gets_graphs_400_with_ids(server):
     raw = request("/beta/$metadata", host=False)
     assert_graph_400(*exchange(server, raw), mentions="no Host header")
