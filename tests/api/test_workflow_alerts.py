@@ -63,6 +63,26 @@ def test_patch_alert_answers_200_with_the_updated_alert(client, seeded, headers)
     assert reopened.json()["resolvedDateTime"] is None
 
 
+@pytest.mark.parametrize(
+    ("url", "raw"),
+    [
+        ("/a1", b'{"status": "resolved", "classification": "falsePositive", "status": "new"}'),
+        ("/a1/comments", b'{"comment": "one", "comment": "two"}'),
+    ],
+)
+def test_a_member_given_twice_is_refused_and_nothing_changes(
+    client, seeded, headers, url, raw
+) -> None:
+    before = client.get(f"{ALERT_URL}/a1", headers=headers).json()
+    sent = {**headers, "Content-Type": "application/json"}
+    method = "PATCH" if url == "/a1" else "POST"
+    response = client.request(method, f"{ALERT_URL}{url}", content=raw, headers=sent)
+    assert response.status_code == 400, response.text
+    message = response.json()["error"]["message"]
+    assert "gives the member 'status' twice" in message or "member 'comment' twice" in message
+    assert client.get(f"{ALERT_URL}/a1", headers=headers).json() == before
+
+
 def test_patch_writes_an_audit_record_with_before_and_after(client, seeded, headers) -> None:
     response = client.patch(
         f"{ALERT_URL}/a1", json={"assignedTo": "me@contoso.com"}, headers=headers
