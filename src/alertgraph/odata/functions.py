@@ -47,6 +47,11 @@ FUNCTIONS: Mapping[str, tuple[tuple[tuple[str, ...], ...], str]] = {
     "ceiling": (((n.DOUBLE,), (n.DECIMAL,), (n.INT,)), "same"),
 }
 
+#: PostgreSQL's (POSIX's RE_DUP_MAX) bound on {m,n}; Python's is far larger, so SQLite would
+#: run a pattern PostgreSQL refuses
+MAX_REPEAT = 255
+_REPEAT = re.compile(r"(?<!\\)\{(\d+)(?:,(\d*))?\}")
+
 
 def accepts(kind: str, vtype: n.VType) -> bool:
     if vtype.collection or vtype.structured:
@@ -136,6 +141,13 @@ class FunctionBinder:
                 re.compile(args[1].value)
             except re.error as exc:
                 raise self.error(f"invalid regular expression: {exc}", expr.args[1].pos) from None
+            for bound in _REPEAT.finditer(args[1].value):
+                if max(int(count or 0) for count in bound.groups()) > MAX_REPEAT:
+                    raise self.error(
+                        f"invalid regular expression: the repetition {bound.group()} counts above "
+                        f"{MAX_REPEAT}, the most both databases allow",
+                        expr.args[1].pos,
+                    )
         kind = result if result != "same" else args[0].type.kind
         return n.Func(name, args, n.VType(kind))
 
