@@ -255,3 +255,23 @@ def test_nul_is_refused_alike_on_either_database(db_url: str, tmp_path: Path, fo
     )
     assert result.returncode == 0, result.stderr
     assert alerts_in(db_url) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["token", "--app-id", "notaguid"], "'notaguid' is not an application id"),
+        (["token", "--admin", "--scope", "SecurityAlert.Read.All"], "--scope applies only to"),
+        (
+            ["token", "--admin", "--user", "a@b.c", "--role", "SecurityAlert.Read.All"],
+            "--user, --role apply only to",
+        ),
+    ],
+)
+def test_token_flags_that_cannot_apply_are_refused_before_the_database(
+    tmp_path: Path, args: list[str], fragment: str
+) -> None:
+    db = tmp_path / "never.db"
+    result = run([*args, "--db", f"sqlite:///{db}"], {}, tmp_path)
+    assert fragment in one_error(result)
+    assert not db.exists()  # refused before anything was opened

@@ -65,6 +65,10 @@ def _in_memory(database: str | None, query: Any) -> bool:
     )
 
 
+def is_guid(text: str) -> bool:
+    return _GUID.fullmatch(text) is not None
+
+
 def check_tenant(tenant: str) -> str | None:
     """Why ``tenant`` is not a tenant id (a GUID, as Entra tenant ids are), or None."""
     if _GUID.fullmatch(tenant) is None:

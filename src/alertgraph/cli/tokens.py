@@ -9,6 +9,7 @@ from alertgraph.cli.common import (
     _open_store,
     _settings,
     db_option,
+    is_guid,
     known_permission,
     tenant_option,
 )
@@ -96,10 +97,31 @@ def token(
     """
     from alertgraph.identity.auth import mint_dev_token
 
-    settings = _settings(database_url=database_url, default_tenant=tenant)
-    store = _open_store(settings)
+    # flags first, before the database is opened (as every command does)
     if server_wide and not admin:
         raise click.UsageError("--server-wide only applies to --admin tokens")
+    if admin:
+        graph_only = {
+            "--user": user,
+            "--app-id": app_id,
+            "--scope": scopes,
+            "--role": roles,
+            "--directory-role": directory_roles,
+        }
+        given = [flag for flag, value in graph_only.items() if value]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise click.UsageError(
+                f"{', '.join(given)} {verb} only to Graph tokens; an --admin token carries no "
+                "Graph identity or permissions"
+            )
+    if app_id is not None and not is_guid(app_id):
+        raise click.BadParameter(
+            f"'{app_id}' is not an application id; Entra application ids are GUIDs",
+            param_hint="--app-id",
+        )
+    settings = _settings(database_url=database_url, default_tenant=tenant)
+    store = _open_store(settings)
     if admin:
         from alertgraph.emulator.admin import mint_admin
 
