@@ -13,6 +13,7 @@ as "is true" (``positive``) or "is false" for the two-valued parts.
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any, assert_never
@@ -497,12 +498,9 @@ class Renderer:
         if value.left.type.kind == n.DATE and value.right.type.kind == n.DATE:
             return (left - right) * sa.literal(TPD, sa.BigInteger)
         match value.op:
-            case "add":
-                return left + right
-            case "sub":
-                return left - right
-            case "mul":
-                return left * right
+            case "add" | "sub" | "mul":
+                combined: Expr = getattr(operator, value.op)(left, right)  # add, sub, mul
+                return self.int64(combined) if value.type.kind == n.INT else combined
             case "mod":
                 # the remainder has the sign of the left operand; a zero divisor fails (5.1.1.2.6)
                 divisor = self.nonzero(right)
@@ -527,6 +525,13 @@ class Renderer:
                     else_=quotient,
                 )
         raise AssertionError(value.op)  # pragma: no cover
+
+    def int64(self, result: Expr) -> Expr:
+        """Int64 arithmetic that fails on overflow, as on PostgreSQL (SQLite gives a float)."""
+        if self.pg:
+            return result
+        self.sqlite_functions.add("odata_int64")
+        return sa.func.odata_int64(result, type_=sa.BigInteger)
 
     def nonzero(self, divisor: Expr) -> Expr:
         """The divisor, failing the statement when it is zero: PostgreSQL raises by itself,

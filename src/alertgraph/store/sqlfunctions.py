@@ -13,7 +13,7 @@ from typing import Any
 
 from alertgraph.store import casemap
 
-#: the message SQLite gives when a registered function raises (only odata_nonzero does)
+#: the message SQLite gives when a registered function raises (odata_nonzero, odata_int64)
 RAISED = "user-defined function raised exception"
 
 
@@ -36,9 +36,22 @@ class DivisionByZero(ArithmeticError):
     pass
 
 
+class Int64Overflow(ArithmeticError):
+    pass
+
+
 def _nonzero(value: Any) -> Any:
     if value == 0:
         raise DivisionByZero
+    return value
+
+
+def _int64(value: Any) -> Any:
+    """An Int64 result, failing the statement when SQLite's integer arithmetic overflowed (it
+    then gives a REAL; PostgreSQL's bigint raises)."""
+    if type(value) is float:
+        # not OverflowError: sqlite3 reports that one as "string or blob too big"
+        raise Int64Overflow
     return value
 
 
@@ -47,6 +60,7 @@ FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "odata_lower": (1, casemap.lower),
     "odata_upper": (1, casemap.upper),
     "odata_nonzero": (1, _nonzero),
+    "odata_int64": (1, _int64),
 }
 
 
