@@ -500,10 +500,12 @@ class Renderer:
         match value.op:
             case "add" | "sub" | "mul":
                 combined: Expr = getattr(operator, value.op)(left, right)  # add, sub, mul
-                return self.int64(combined) if value.type.kind == n.INT else combined
+                return (
+                    self.checked("odata_int64", combined) if value.type.kind == n.INT else combined
+                )
             case "mod":
                 # the remainder has the sign of the left operand; a zero divisor fails (5.1.1.2.6)
-                divisor = self.nonzero(right)
+                divisor = self.checked("odata_nonzero", right)
                 if value.type.kind == n.INT:
                     return left.op("%", precedence=_MUL)(divisor)
                 if self.pg:
@@ -512,7 +514,7 @@ class Renderer:
                 return left - divisor * sa.cast(left / divisor, sa.BigInteger)
             case "div" if value.type.kind in (n.INT, n.DECIMAL):
                 # integer (truncating) and decimal division: a zero divisor fails (5.1.1.2.5)
-                divisor = self.nonzero(right)
+                divisor = self.checked("odata_nonzero", right)
                 if value.type.kind == n.INT:
                     return sa.cast(left.op("/", precedence=_MUL)(divisor), sa.BigInteger)
                 return left / divisor
@@ -526,20 +528,15 @@ class Renderer:
                 )
         raise AssertionError(value.op)  # pragma: no cover
 
-    def int64(self, result: Expr) -> Expr:
-        """Int64 arithmetic that fails on overflow, as on PostgreSQL (SQLite gives a float)."""
+    def checked(self, function: str, value: Expr) -> Expr:
+        """``value``, failing the statement where PostgreSQL would fail it and SQLite would answer
+        (odata_nonzero: a zero divisor, null on SQLite; odata_int64: Int64 arithmetic that
+        overflowed into a float; odata_in_int64: a cast beyond Int64, clamped by SQLite)."""
         if self.pg:
-            return result
-        self.sqlite_functions.add("odata_int64")
-        return sa.func.odata_int64(result, type_=sa.BigInteger)
-
-    def nonzero(self, divisor: Expr) -> Expr:
-        """The divisor, failing the statement when it is zero: PostgreSQL raises by itself,
-        SQLite would yield null, so it goes through a function that raises."""
-        if self.pg:
-            return divisor
-        self.sqlite_functions.add("odata_nonzero")
-        return sa.func.odata_nonzero(divisor)
+            return value
+        self.sqlite_functions.add(function)
+        checking: Expr = getattr(sa.func, function)(value, type_=value.type)
+        return checking
 
     def constant_time(self, name: str) -> int:
         if name == "now":
@@ -606,7 +603,7 @@ class Renderer:
                 members = self.model.enums[source.kind].members
                 return sa.case({number: name for name, number in members.items()}, value=args[0])
             case "cast_int64":
-                return sa.cast(args[0], sa.BigInteger)
+                return sa.cast(self.checked("odata_in_int64", args[0]), sa.BigInteger)
             case "cast_double" | "cast_decimal":
                 return sa.cast(args[0], sa.Float(53))
             case "round" | "floor" | "ceiling":
@@ -630,8 +627,11 @@ class Renderer:
         return expr.collate("C") if self.pg else expr
 
     def greatest(self, expr: Expr, floor: int) -> Expr:
-        low = sa.literal(floor, sa.BigInteger)
-        return sa.func.greatest(expr, low) if self.pg else sa.func.max(expr, low)
+        """A substring bound in floor..2^31-2 (PostgreSQL's int4 substr would overflow)."""
+        low, high = sa.literal(floor, sa.BigInteger), sa.literal(2**31 - 2, sa.BigInteger)
+        if self.pg:
+            return sa.func.greatest(sa.func.least(expr, high), low)
+        return sa.func.max(sa.func.min(expr, high), low)
 
     def rounding(self, name: str, arg: Expr, vtype: n.VType) -> Expr:
         if vtype.kind == n.INT:

@@ -13,7 +13,7 @@ from typing import Any
 
 from alertgraph.store import casemap
 
-#: the message SQLite gives when a registered function raises (odata_nonzero, odata_int64)
+#: the message SQLite gives when a registered function raises (odata_nonzero and the Int64 checks)
 RAISED = "user-defined function raised exception"
 
 
@@ -55,12 +55,20 @@ def _int64(value: Any) -> Any:
     return value
 
 
+def _in_int64(value: Any) -> Any:
+    """A number cast to Int64 must fit (SQLite's CAST would clamp it; PostgreSQL fails)."""
+    if type(value) is float and not -(2.0**63) <= value < 2.0**63:
+        raise Int64Overflow
+    return value
+
+
 FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
     "odata_regexp": (2, _regexp),
     "odata_lower": (1, casemap.lower),
     "odata_upper": (1, casemap.upper),
     "odata_nonzero": (1, _nonzero),
     "odata_int64": (1, _int64),
+    "odata_in_int64": (1, _in_int64),
 }
 
 
