@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import orjson
+
 FAULT_STATUSES = (429, 500, 502, 503, 504)
 _RATE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*")
 
@@ -118,7 +120,9 @@ def fault_spec(values: Mapping[str, Any]) -> FaultSpec:
 
 
 def _fault_value(key: str, value: Any) -> Any:
-    problem = f"faults: {key}={value!s} is not {_FAULT_KEYS[key]}"
+    # option text shows as given; a JSON value (admin API) as JSON: null, true, 0.5
+    shown = value if isinstance(value, str) else orjson.dumps(value).decode()
+    problem = f"faults: {key}={shown} is not {_FAULT_KEYS[key]}"
     if key in ("rate", "partial"):
         number = _number(value, float)
         if number is None or not 0 <= number <= 1:
