@@ -51,7 +51,7 @@ def dispatcher(store: Store, settings: Settings) -> Dispatch:
         try:
             if "%00" in path_and_query:
                 raise BadRequest("The URL contains an encoded NUL character (%00).")
-            if body is not None and b"\\u0000" in orjson.dumps(body):
+            if body is not None and b"\\u0000" in _encoded(body):
                 # as the HTTP layer: no column can store NUL, so refuse it before any write
                 raise BadRequest("Text in the request can't contain NUL (\\u0000).")
             target = resolve(raw_path)
@@ -90,3 +90,13 @@ def dispatcher(store: Store, settings: Settings) -> Dispatch:
         return Outcome(reply.status, headers, body)
 
     return dispatch
+
+
+def _encoded(body: Any) -> bytes:
+    """``body`` as JSON text; a 400 for a value JSON text cannot hold (orjson writes at most 254
+    levels of nesting, and integers of 64 bits)."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError as exc:
+        reason = "it nests more than 254 levels deep" if "ecursion" in str(exc) else str(exc)
+        raise BadRequest(f"The request body can't be used: {reason}.") from None
