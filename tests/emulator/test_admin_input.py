@@ -112,6 +112,8 @@ def test_messages_show_json_values_not_python_ones(serve: Factory) -> None:
         ({"faults": {"unknownEnums": None}}, "faults: unknownEnums=null is not"),
         ({"faults": {"path": ["x"]}}, 'faults: path=["x"] is not'),
         ({"faults": [1]}, "faults must be an object (or null for no faults), got [1]"),
+        # a seed past 64 bits was stored and then failed to serialize: a 500
+        ({"faults": {"rate": 0.1, "status": 503, "seed": "9" * 40}}, "of at most 64 bits"),
     ]
     for body, needle in cases:
         message = _bad_request(client.patch("/_alertgraph/controls", headers=admin, json=body))

@@ -3,13 +3,12 @@ per mistake; used by cli/emulator.py and admin.py, applied by throttle.py and fa
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
-
-import orjson
 
 FAULT_STATUSES = (429, 500, 502, 503, 504)
 _RATE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*")
@@ -77,7 +76,7 @@ class FaultSpec:
 _FAULT_KEYS = {
     "rate": "a share of requests between 0 and 1",
     "status": "one of " + ", ".join(map(str, FAULT_STATUSES)),
-    "seed": "a whole number",
+    "seed": "a whole number of at most 64 bits",
     "latency": "milliseconds, 0 to 60000",
     "jitter": "milliseconds, 0 to 60000",
     "partial": "a share of alert lists between 0 and 1",
@@ -121,7 +120,7 @@ def fault_spec(values: Mapping[str, Any]) -> FaultSpec:
 
 def _fault_value(key: str, value: Any) -> Any:
     # option text shows as given; a JSON value (admin API) as JSON: null, true, 0.5
-    shown = value if isinstance(value, str) else orjson.dumps(value).decode()
+    shown = value if isinstance(value, str) else json.dumps(value)  # any size of integer
     problem = f"faults: {key}={shown} is not {_FAULT_KEYS[key]}"
     if key in ("rate", "partial"):
         number = _number(value, float)
@@ -135,6 +134,8 @@ def _fault_value(key: str, value: Any) -> Any:
         if key == "status" and number not in FAULT_STATUSES:
             raise ValueError(problem)
         if key in ("latency", "jitter") and not 0 <= number <= 60000:
+            raise ValueError(problem)
+        if key == "seed" and not -(2**63) <= number < 2**63:  # kept as a 64-bit integer
             raise ValueError(problem)
         return number
     if key == "unknownEnums":
