@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import hmac
+import json
+import shlex
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -42,7 +44,9 @@ SECURITY_HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    # not no-referrer: under it browsers send ``Origin: null`` with every form post, and the
+    # origin check below needs the real origin; nothing is sent to other sites either way
+    (b"referrer-policy", b"same-origin"),
 ]
 MAX_FORM_BYTES = 1_048_576
 
@@ -96,11 +100,19 @@ class Page:
             self.principal, method, path_and_query, body, base_url=self.base_url, **kw
         )
         url = f"{self.base_url}{path_and_query}"
-        curl = f"curl -X {method} -H \"Authorization: Bearer $TOKEN\" '{url}'"
+        # every interpolated value is shell-quoted: a URL holds ' (OData literals) and whatever
+        # a query parameter brought; only $TOKEN, in double quotes, is left for the shell
+        words = ["curl", "-X", shlex.quote(method), '-H "Authorization: Bearer $TOKEN"']
         if body is not None:
-            curl = curl.replace(" -H", " -H 'Content-Type: application/json' -H", 1)
-            quoted = orjson.dumps(body).decode().replace("'", "'\\''")
-            curl += f" -d '{quoted}'"
+            try:
+                text = orjson.dumps(body).decode()
+            except orjson.JSONEncodeError:  # an integer past 64 bits: the API refused it
+                text = json.dumps(body)
+            words += ["-H", shlex.quote("Content-Type: application/json")]
+            words += [shlex.quote(url), "-d", shlex.quote(text)]
+        else:
+            words.append(shlex.quote(url))
+        curl = " ".join(words)
         self.calls.append(
             {
                 "method": method,
@@ -206,9 +218,9 @@ def view(page: Page, template: str, status: int = 200, **values: Any) -> HTMLRes
     return render(page.console, page, page.request, template, status, **values)
 
 
-def refused(page: Page, outcome: Outcome, back: str) -> HTMLResponse:
+def refused(page: Page, outcome: Outcome, back: str, note: str = "") -> HTMLResponse:
     """The Graph error of a write, with the status the API gave (403 stays 403)."""
-    return view(page, "error.html", status=outcome.status, outcome=outcome, back=back)
+    return view(page, "error.html", status=outcome.status, outcome=outcome, back=back, note=note)
 
 
 # ---- sessions ---------------------------------------------------------------------------------
@@ -244,34 +256,82 @@ async def _signed_in(console: Console, request: Request, view_fn: View, *, write
         return RedirectResponse(f"{root}/signin", status_code=303)
     page = Page(console, request, principal, session)
     if write:
+        if foreign_origin(request):
+            return forbidden(console, page, request, FOREIGN)
         form = await read_form(request)
+        if form is None:
+            return forbidden(console, page, request, TOO_LARGE, status=413, code="RequestTooLarge")
         page.request.state.form = form
-        sent = str(form.get("csrf", ""))
-        origin = request.headers.get("origin")
-        foreign = origin not in (None, "null") and urlsplit(origin).netloc != request.url.netloc
-        if not hmac.compare_digest(sent, session.csrf) or foreign:
-            return view(
-                page,
-                "error.html",
-                status=403,
-                outcome=Outcome(
-                    403,
-                    {},
-                    {
-                        "error": {
-                            "code": "Forbidden",
-                            "message": "The form's CSRF token is missing or wrong; reload the "
-                            "page and submit it again.",
-                        }
-                    },
-                ),
-                back=f"{root}/alerts",
-            )
+        if not hmac.compare_digest(str(form.get("csrf", "")), session.csrf):
+            return forbidden(console, page, request, WRONG_CSRF)
     return await run_in_threadpool(view_fn, page)
 
 
-async def read_form(request: Request) -> dict[str, str]:
-    """An url-encoded form (all the console's forms are), at most MAX_FORM_BYTES; else empty."""
+WRONG_CSRF = "The form's CSRF token is missing or wrong; reload the page and submit it again."
+FOREIGN = (
+    "The form was posted from another site ({origin}); the console takes forms from its own "
+    "pages only."
+)
+TOO_LARGE = (
+    f"The form is too large (over {MAX_FORM_BYTES // 1024} KiB); nothing was changed. Shorten "
+    "the comment or value and submit it again."
+)
+
+
+def forbidden(
+    console: Console,
+    page: Page | None,
+    request: Request,
+    message: str,
+    *,
+    status: int = 403,
+    code: str = "Forbidden",
+) -> HTMLResponse:
+    """The console's own refusal of a form (before any Graph call), in the API's error shape."""
+    origin = request.headers.get("origin") or request.headers.get("referer") or ""
+    outcome = Outcome(
+        status, {}, {"error": {"code": code, "message": message.format(origin=origin)}}
+    )
+    root = request.scope.get("root_path", "")
+    back = f"{root}/alerts" if page is not None else f"{root}/signin"
+    return render(
+        console, page, request, "error.html", status, outcome=outcome, back=back, own=True
+    )
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def foreign_origin(request: Request) -> bool:
+    """Whether a post comes from another origin than the console's own (scheme, host, port).
+
+    The Origin header decides, or without it the Referer; ``null`` (a sandboxed frame, a
+    redirect chain, a data: page) is foreign. A post with neither (curl) passes: it still needs
+    the session's CSRF token on every form but the sign-in.
+    """
+    claimed = request.headers.get("origin")
+    if claimed is None:
+        claimed = request.headers.get("referer")
+        if claimed is None:
+            return False
+    own = request.url
+    try:
+        parts = urlsplit(claimed.strip())
+        port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return True
+    if not parts.scheme or not parts.hostname:
+        return True  # "null" and anything else that names no origin
+    return (parts.scheme.lower(), parts.hostname.lower(), port) != (
+        own.scheme,
+        (own.hostname or "").lower(),
+        own.port or DEFAULT_PORTS.get(own.scheme),
+    )
+
+
+async def read_form(request: Request) -> dict[str, str] | None:
+    """An url-encoded form (all the console's forms are): {} for another kind of body, None
+    when it is larger than MAX_FORM_BYTES (the caller says so rather than judge an empty form)."""
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind != "application/x-www-form-urlencoded":
         return {}
@@ -279,7 +339,7 @@ async def read_form(request: Request) -> dict[str, str]:
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > MAX_FORM_BYTES:
-            return {}
+            return None
     return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
 
 
@@ -320,7 +380,12 @@ async def _signin_page(console: Console, request: Request) -> Response:
 
 
 async def _signin_post(console: Console, request: Request) -> Response:
+    # login CSRF: a hostile page must not sign its visitor in to the attacker's tenant
+    if foreign_origin(request):
+        return forbidden(console, None, request, FOREIGN)
     data = await read_form(request)
+    if data is None:
+        return forbidden(console, None, request, TOO_LARGE, status=413, code="RequestTooLarge")
     token = str(data.get("token", "")).strip()
     if token.lower().startswith("bearer "):
         token = token[7:].strip()
@@ -368,9 +433,15 @@ async def _signout(console: Console, request: Request) -> Response:
     if not console.key:
         console.key = await run_in_threadpool(sessions.cookie_key, console.store)
     session = await run_in_threadpool(sessions.find_session, console.store, console.key, cookie)
-    data = await read_form(request)
-    if session is None or not hmac.compare_digest(str(data.get("csrf", "")), session.csrf):
-        return RedirectResponse(f"{root}/signin", status_code=303)
+    if session is None:
+        return RedirectResponse(f"{root}/signin", status_code=303)  # no session to end
+    # a forged sign-out is refused as any forged form is, so the page never claims an end that
+    # did not happen
+    if foreign_origin(request):
+        return forbidden(console, None, request, FOREIGN)
+    data = await read_form(request) or {}
+    if not hmac.compare_digest(str(data.get("csrf", "")), session.csrf):
+        return forbidden(console, None, request, WRONG_CSRF)
     await run_in_threadpool(sessions.close_session, console.store, cookie)
     response = RedirectResponse(f"{root}/signin", status_code=303)
     response.delete_cookie(COOKIE, path=root or "/")
