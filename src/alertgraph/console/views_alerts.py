@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection
 from starlette.responses import RedirectResponse, Response
 
-from alertgraph.console.graph import may, set_at
+from alertgraph.console.graph import Outcome, may, set_at
 from alertgraph.console.web import Page, PageRoute, form, refused, view
 from alertgraph.odata.counts import counts_of
 from alertgraph.schema.endpoints import EntitySet
@@ -120,7 +120,15 @@ def queue(page: Page) -> Response:
     for name in ("severity", "status", "serviceSource", "assignedTo"):
         if chosen[name]:
             clauses.append(f"{name} eq {_literal(chosen[name])}")
-    if chosen["range"] in RANGES:
+    if chosen["range"] not in RANGES and chosen["range"]:
+        # refused as a bad filter value is, rather than showing every alert as if it applied
+        message = (
+            f"Time range '{chosen['range']}' is not one of 24h, 7d and 30d; leave it empty "
+            "for any time."
+        )
+        bad = Outcome(400, {}, {"error": {"code": "BadRequest", "message": message}})
+        return _queue_view(page, chosen, bad, following="")
+    if chosen["range"]:
         since = datetime.now(UTC) - RANGES[chosen["range"]]
         clauses.append(f"createdDateTime ge {since.strftime('%Y-%m-%dT%H:%M:%SZ')}")
     # No $top: the queue takes the collection's own page size and follows @odata.nextLink.
@@ -128,6 +136,17 @@ def queue(page: Page) -> Response:
     following = params.get("page", "")
     request = following or query
     outcome = page.graph("GET", f"{ALERTS}?{request}" if request else ALERTS)
+    if not outcome.ok and isinstance(outcome.body, dict):
+        # the message quotes the OData literal ('it''s'); say what the user typed instead
+        error = outcome.body.get("error")
+        if isinstance(error, dict) and isinstance(error.get("message"), str):
+            for value in chosen.values():
+                if "'" in value:
+                    error["message"] = error["message"].replace(_literal(value), f"'{value}'")
+    return _queue_view(page, chosen, outcome, following)
+
+
+def _queue_view(page: Page, chosen: dict[str, str], outcome: Outcome, following: str) -> Response:
     alerts = outcome.body.get("value", []) if outcome.ok else []
     kept = {name: value for name, value in chosen.items() if value}
     following_next = next_query(outcome.body)
@@ -344,6 +363,9 @@ def triage_form(page: Page, url: str, here: str) -> Response:
 
     Exactly what an API client would send, so validation, audit and permissions are the API's;
     with nothing changed the PATCH still goes out, so a reader's post is refused with its 403.
+    The save is all or nothing: the PATCH, which the API may refuse for many reasons, goes
+    first, and the comment is checked beforehand for what the API refuses in one (NUL), so a
+    refusal never leaves the PATCH applied without its comment.
     """
     values = form(page)
     current = page.graph("GET", url)
@@ -358,10 +380,16 @@ def triage_form(page: Page, url: str, here: str) -> Response:
             continue
         changes[name] = sent if sent or name != "assignedTo" else None
     comment = values.get("comment", "").strip()
+    if "\x00" in comment:
+        message = "Text in the request can't contain NUL (\\u0000); nothing was changed."
+        bad = Outcome(400, {}, {"error": {"code": "BadRequest", "message": message}})
+        return refused(page, bad, back=here)
+    patched_any = False
     if changes or not comment:
         patched = page.graph("PATCH", url, changes)
         if not patched.ok and (changes or patched.status == 403):
             return refused(page, patched, back=here)
+        patched_any = patched.ok and bool(changes)
     if comment:
         added = page.graph(
             "POST",
@@ -369,7 +397,8 @@ def triage_form(page: Page, url: str, here: str) -> Response:
             {"@odata.type": "microsoft.graph.security.alertComment", "comment": comment},
         )
         if not added.ok:
-            return refused(page, added, back=here)
+            note = "The other changes were saved; the comment was not." if patched_any else ""
+            return refused(page, added, back=here, note=note)
     return RedirectResponse(f"{here}?saved=1", status_code=303)
 
 

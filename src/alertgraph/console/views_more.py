@@ -6,21 +6,24 @@ page; forms post here and become the PATCH or action an API client would send.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import orjson
 from starlette.responses import RedirectResponse, Response
 
-from alertgraph.console.graph import may, set_at
+from alertgraph.console.graph import Outcome, may, set_at
 from alertgraph.console.views_alerts import enum_members, history, next_query, triage_form
 from alertgraph.console.web import Page, PageRoute, form, refused, view
+from alertgraph.rules.pim import PERCENT_PROPERTIES
 
 INCIDENTS = "/beta/security/incidents"
 PARTNER = "/beta/security/partner/securityAlerts"
 PIM = "/beta/identityGovernance/roleManagementAlerts"
 PIM_SCOPE = "$filter=" + quote("scopeId eq '/' and scopeType eq 'DirectoryRole'", safe="'")
 QUERY_METHODS = ("GET", "POST", "PATCH")
+INTEGER = re.compile(r"-?[0-9]{1,20}")
 
 
 def _key(page: Page, name: str = "key") -> str:
@@ -256,7 +259,17 @@ def pim_configure(page: Page) -> Response:
             continue
         sent = values[f"setting.{name}"].strip()
         if isinstance(before, int) and not isinstance(before, bool):
-            body[name] = int(sent) if sent.lstrip("-").isdigit() else sent
+            # ASCII digits only ("²".isdigit() is true) and within Int32, the thresholds' type:
+            # anything else is refused here, as the API would, before anything is sent
+            if not INTEGER.fullmatch(sent) or not -(2**31) <= int(sent) < 2**31:
+                top = 100 if name in PERCENT_PROPERTIES else 2**31 - 1
+                message = (
+                    f"The request body has a problem: {name}: '{sent}' is not a whole number "
+                    f"from 0 to {top}; nothing was changed."
+                )
+                bad = Outcome(400, {}, {"error": {"code": "BadRequest", "message": message}})
+                return refused(page, bad, back=_pim_here(page))
+            body[name] = int(sent)
         else:
             body[name] = sent
     patched = page.graph("PATCH", config_url, body)
@@ -335,6 +348,8 @@ def query_run(page: Page) -> Response:
     if not lint and outcome.ok:
         lint.append("Nothing here that Graph would reject.")
     shown = outcome.body if isinstance(outcome.body, (dict, list)) else None
+    if isinstance(outcome.body, bytes):  # $metadata is XML: show the text, not a bytes repr
+        outcome.body = outcome.body.decode("utf-8", "replace")
     return view(
         page,
         "query.html",
