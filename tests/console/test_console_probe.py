@@ -279,3 +279,13 @@ def test_clear_messages_for_a_large_form_an_unknown_range_and_quotes(client, app
     problem = re.search(r'<p class="problem" role="alert">(.*?)</p>', quoted.text, re.S).group(1)
     assert "&#39;it&#39;s&#39;" in problem
     assert "&#39;it&#39;&#39;s&#39;" not in problem
+
+
+def test_console_without_its_slash_leads_to_the_console(client) -> None:
+    # the address serve prints and the README gives
+    moved = client.get("/console", follow_redirects=False)
+    assert moved.status_code == 307
+    assert moved.headers["location"] in ("console/", "http://testserver/console/")
+    landed = client.get("/console")
+    assert landed.status_code == 200
+    assert "<form" in landed.text

@@ -26,7 +26,7 @@ import orjson
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, Router, request_response
 
 from alertgraph.console import console_app
@@ -116,6 +116,8 @@ def create_app(settings: Settings, store: Store | None = None) -> Starlette:
     routes = [
         *identity,
         # the triage console: HTML over the same handlers, as the signed-in token (console/)
+        # "/console" as printed and documented: the mount below matches only "/console/..."
+        Route("/console", lambda request: RedirectResponse("console/", 307), methods=["GET"]),
         Mount("/console", console_app(store, settings, authenticator, dispatcher(store, settings))),
         *(admin_routes(store, settings, emulator) if settings.admin_api else []),
         # every method: one Graph doesn't serve (TRACE, CONNECT...) gets its 405 with the ids

@@ -59,7 +59,7 @@ def _mapped(exc: sa.exc.DBAPIError) -> ODataError | None:
     if isinstance(exc, sa.exc.DataError):
         message = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
         return _evaluation_error(message)
-    # an OperationalError: a raising SQLite function (odata_nonzero and the Int64 checks), or not ours
+    # an OperationalError: a raising SQLite function (the zero and Int64 checks), or not ours
     if sqlfunctions.RAISED not in str(exc.orig):
         return None
     return _evaluation_error("division by zero, or an integer beyond the Int64 range")
