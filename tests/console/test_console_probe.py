@@ -17,6 +17,7 @@ from starlette.testclient import TestClient
 from alertgraph.console.sessions import sessions_table
 from tests.api.conftest import alert, incident, insert, mint
 from tests.console.test_console_html import _seed_demo, csrf_of, seeded, sign_in
+from tests.factories import bearer
 
 __all__ = ["seeded"]  # the fixture, shared with test_console_html
 
@@ -289,3 +290,22 @@ def test_console_without_its_slash_leads_to_the_console(client) -> None:
     landed = client.get("/console")
     assert landed.status_code == 200
     assert "<form" in landed.text
+
+
+def test_query_panel_refuses_a_member_given_twice_as_the_api_does(client, app, seeded) -> None:
+    sign_in(client, mint(app))
+    csrf = csrf_of(client.get("/console/query").text)
+    before = client.get("/beta/security/alerts_v2/a-mid", headers=bearer(mint(app))).json()
+    run = client.post(
+        "/console/query",
+        data={
+            "csrf": csrf,
+            "method": "PATCH",
+            "url": "/beta/security/alerts_v2/a-mid",
+            "body": '{"status": "resolved", "status": "new"}',
+        },
+    )
+    assert run.status_code == 200
+    assert "gives the member &#39;status&#39; twice" in run.text
+    after = client.get("/beta/security/alerts_v2/a-mid", headers=bearer(mint(app))).json()
+    assert after == before  # nothing was sent

@@ -16,7 +16,9 @@ from starlette.responses import RedirectResponse, Response
 from alertgraph.console.graph import Outcome, may, set_at
 from alertgraph.console.views_alerts import enum_members, history, next_query, triage_form
 from alertgraph.console.web import Page, PageRoute, form, refused, view
+from alertgraph.errors import BadRequest
 from alertgraph.rules.pim import PERCENT_PROPERTIES
+from alertgraph.rules.validate import refuse_repeated_members
 
 INCIDENTS = "/beta/security/incidents"
 PARTNER = "/beta/security/partner/securityAlerts"
@@ -311,8 +313,14 @@ def query_run(page: Page) -> Response:
     if text:
         try:
             body = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            lint.append(f"The body is not valid JSON ({exc}); Graph answers 400 BadRequest.")
+            refuse_repeated_members(text)  # as the HTTP layer does
+        except (orjson.JSONDecodeError, BadRequest) as exc:
+            problem = (
+                exc.message
+                if isinstance(exc, BadRequest)
+                else f"The body is not valid JSON ({exc})."
+            )
+            lint.append(f"{problem} Graph answers 400 BadRequest.")
             return view(
                 page,
                 "query.html",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import json
 import logging
 import time
 import uuid
@@ -48,6 +47,7 @@ from alertgraph.http.routing import resolve, version_of
 from alertgraph.identity.auth import Authenticator, AuthSettings, Principal
 from alertgraph.identity.oidc import auth_routes
 from alertgraph.odata.context import Rider
+from alertgraph.rules.validate import refuse_repeated_members
 from alertgraph.schema import versions as schema_versions
 from alertgraph.settings import Settings
 from alertgraph.store.database import Store
@@ -375,31 +375,8 @@ async def _read_body(request: Request, settings: Settings) -> Any:
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"The request body is not valid JSON: {exc}.") from None
     if isinstance(body, dict | list) and raw.count(b'":') > 1:
-        _refuse_repeated_members(raw)
+        refuse_repeated_members(raw)
     return body
-
-
-def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in seen:
-            raise BadRequest(
-                f"The request body gives the member '{name}' twice in one object; send each "
-                "property once (OData does not allow repeated names, and which one counts would "
-                "be a guess)."
-            )
-        seen[name] = value
-    return seen
-
-
-def _refuse_repeated_members(raw: bytes) -> None:
-    """400 for an object that repeats a member: orjson keeps the last one silently, and a PATCH
-    {"status": "resolved", "status": "new"} would then do what its sender may not have meant.
-    A second parse that sees every pair; bodies are small (at most max_body_bytes)."""
-    try:
-        json.loads(raw, object_pairs_hook=_unique_members)
-    except RecursionError:  # nesting orjson accepts beyond Python's limit: no member to name
-        return
 
 
 def _refuse_nul(body: Any) -> None:

@@ -7,6 +7,7 @@ what can be updated, so a client fixes its request in one round.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -257,3 +258,26 @@ def validate_parameters(
             problems.add(name, "is required and can't be empty")
     problems.raise_if_any(allowed=names, allowed_label="Parameters")
     return values
+
+
+def _unique_members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in seen:
+            raise BadRequest(
+                f"The request body gives the member '{name}' twice in one object; send each "
+                "property once (OData does not allow repeated names, and which one counts would "
+                "be a guess)."
+            )
+        seen[name] = value
+    return seen
+
+
+def refuse_repeated_members(raw: bytes | str) -> None:
+    """400 for a JSON body with an object that repeats a member: orjson keeps the last one
+    silently, and a PATCH {"status": "resolved", "status": "new"} would then do what its sender
+    may not have meant. A second parse that sees every pair (bodies are small)."""
+    try:
+        json.loads(raw, object_pairs_hook=_unique_members)
+    except RecursionError:  # nesting orjson accepts beyond Python's limit: no member to name
+        return
