@@ -267,3 +267,21 @@ def test_a_tenant_with_data_is_moved_along(db_url) -> None:
     assert [alert["id"] for alert in records(db_url, "pim_alerts")] == [
         alert["id"] for alert in pim_before
     ]
+
+
+def test_duration_is_wall_clock_when_events_run_late() -> None:
+    """A database slower than the rate: late events are written at once, and the run still
+    stops when --duration has passed (not after rate x duration events)."""
+    from alertgraph.simulate.pace import run_paced
+
+    now = [0.0]
+
+    def slow_step() -> str:
+        now[0] += 1.0  # each write takes a second, where the rate wants one every 10 ms
+        return "alert"
+
+    tally = run_paced(
+        slow_step, rate=6000, events=None, duration=5, sleep=lambda s: None, clock=lambda: now[0]
+    )
+    assert tally.total == 5  # not the 500 events 5 s at 6,000 a minute would schedule
+    assert now[0] == 5.0
