@@ -1,4 +1,4 @@
-"""Findings of an outside probe, on SQLite and PostgreSQL: curl lines safe to paste into a shell,
+"""Console hardening, on SQLite and PostgreSQL: curl lines safe to paste into a shell,
 forms taken from the console's own origin only (sign-in and sign-out included), honest and
 all-or-nothing saves, and clear refusals where a 500 or a silent fallback used to be.
 """
