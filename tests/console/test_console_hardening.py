@@ -16,7 +16,13 @@ from starlette.testclient import TestClient
 
 from alertgraph.console.sessions import sessions_table
 from tests.api.conftest import alert, incident, insert, mint
-from tests.console.test_console_html import _seed_demo, csrf_of, seeded, sign_in
+from tests.console.test_console_html import (
+    _seed_demo,
+    csrf_of,
+    pim_configuration_page,
+    seeded,
+    sign_in,
+)
 from tests.factories import bearer
 
 __all__ = ["seeded"]  # the fixture, shared with test_console_html
@@ -160,21 +166,12 @@ def test_a_forged_sign_out_is_refused_and_says_so(client, app, seeded) -> None:
         assert conn.execute(sessions_table.select()).first() is None
 
 
-def _pim_config(client: Any) -> tuple[str, str, str]:
-    listing = client.get("/console/pim").text
-    alert_id = re.search(
-        r'<a href="/console/pim/([^"]+)">There are too many global administrators</a>', listing
-    ).group(1)
-    page = client.get(f"/console/pim/{alert_id}").text
-    config_id = re.search(r'name="configId" value="([^"]+)"', page).group(1)
-    return alert_id, config_id, csrf_of(page)
-
-
 def test_pim_thresholds_that_are_not_whole_numbers_get_a_400(client, app, store) -> None:
     _seed_demo(store)
     token = mint(app)
     sign_in(client, token)
-    alert_id, config_id, csrf = _pim_config(client)
+    alert_id, config_id, page = pim_configuration_page(client)
+    csrf = csrf_of(page)
     url = f"{PIM}/alertConfigurations/{config_id}"
     before = client.get(url, headers={"Authorization": f"Bearer {token}"}).json()
     for value in ("²", "99999999999999999999999999", "١٢"):
@@ -215,14 +212,19 @@ def test_an_evolvable_status_survives_a_comment_only_save(client, app, store) ->
     assert [c["comment"] for c in api["comments"]] == ["Looked at it"]
 
 
+def _resolve_with_comment(client: Any, comment: str) -> Any:
+    """The alert a-mid's triage form, posted as the page gives it: resolved, with ``comment``."""
+    page = client.get("/console/alerts/a-mid").text
+    return client.post(
+        "/console/alerts/a-mid",
+        data={"csrf": csrf_of(page), "status": "resolved", "comment": comment},
+    )
+
+
 def test_a_refused_comment_changes_nothing(client, app, seeded) -> None:
     token = mint(app)
     sign_in(client, token)
-    page = client.get("/console/alerts/a-mid").text
-    response = client.post(
-        "/console/alerts/a-mid",
-        data={"csrf": csrf_of(page), "status": "resolved", "comment": "nul\x00here"},
-    )
+    response = _resolve_with_comment(client, "nul\x00here")
     assert response.status_code == 400
     assert "NUL" in response.text
     api = client.get(f"{ALERTS}/a-mid", headers={"Authorization": f"Bearer {token}"}).json()
@@ -261,11 +263,7 @@ def test_query_panel_shows_metadata_as_text(client, app, seeded) -> None:
 def test_clear_messages_for_a_large_form_an_unknown_range_and_quotes(client, app, seeded) -> None:
     token = mint(app)
     sign_in(client, token)
-    page = client.get("/console/alerts/a-mid").text
-    large = client.post(
-        "/console/alerts/a-mid",
-        data={"csrf": csrf_of(page), "status": "resolved", "comment": "x" * 1_100_000},
-    )
+    large = _resolve_with_comment(client, "x" * 1_100_000)
     assert large.status_code == 413
     assert "too large" in large.text
     assert "CSRF" not in large.text

@@ -526,16 +526,23 @@ def test_incident_partner_and_pim_views(client, app, store) -> None:
     assert api["isActive"] is False
 
 
-def test_pim_configuration_thresholds_are_patched(client, app, store) -> None:
-    _seed_demo(store)
-    token = mint(app)
-    sign_in(client, token)
+def pim_configuration_page(client: Any) -> tuple[str, str, str]:
+    """(alert id, configuration id, page) of the demo's "too many global administrators" alert,
+    whose configuration has the Int32 thresholds."""
     listing = client.get("/console/pim").text
     alert_id = re.search(
         r'<a href="/console/pim/([^"]+)">There are too many global administrators</a>', listing
     ).group(1)
     page = client.get(f"/console/pim/{alert_id}").text
     config_id = re.search(r'name="configId" value="([^"]+)"', page).group(1)
+    return alert_id, config_id, page
+
+
+def test_pim_configuration_thresholds_are_patched(client, app, store) -> None:
+    _seed_demo(store)
+    token = mint(app)
+    sign_in(client, token)
+    alert_id, config_id, page = pim_configuration_page(client)
     assert '<label for="f-globalAdminCountThreshold">globalAdminCountThreshold</label>' in page
     saved = client.post(
         f"/console/pim/{alert_id}/configure",
