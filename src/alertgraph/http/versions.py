@@ -1,7 +1,8 @@
 """Answer /v1.0 in v1.0's shape: refuse what v1.0 lacks, drop beta-only members from replies.
 
-Sits around the handlers (app.py calls ``check_request`` before and ``shape_reply`` after them),
-so the read path itself stays version-blind; schema/versions.py says what v1.0 has.
+Sits around the handlers (app.py calls ``check_path`` with routing, ``check_request`` before and
+``shape_reply`` after them), so the read path itself stays version-blind; schema/versions.py says
+what v1.0 has.
 """
 
 from __future__ import annotations
@@ -47,13 +48,13 @@ def check_path(target: Target) -> None:
 
 
 def check_request(target: Target, method: str, raw_query: str) -> None:
-    """400 for a /v1.0 request that uses what only /beta has, as Graph's v1.0 model would."""
+    """400 for a /v1.0 request that uses what only /beta has, as Graph's v1.0 model would
+    (after :func:`check_path`, which app.py runs with path resolution)."""
     if target.version != versions.V1:
         return
     es = _entity_set_of(target)
     if es is None:
         return
-    check_path(target)
     if target.kind == "collection" and method == "POST":
         # v1.0's alert type has no derived manualAlert: there is nothing to create from
         raise BadRequest(
