@@ -9,6 +9,7 @@ situation where we know it.
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -122,6 +123,16 @@ class UnsupportedMediaType(GraphError):
 class TooManyRequests(GraphError):
     status = 429
     code = "TooManyRequests"
+
+
+def as_json(value: Any) -> str:
+    """A value the caller sent, for a message: as JSON (``null``, not Python's ``None``), any
+    size of integer, at most 60 characters."""
+    try:
+        shown = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):  # not a JSON value: its text, as a JSON string
+        shown = json.dumps(str(value), ensure_ascii=False)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:

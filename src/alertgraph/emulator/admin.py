@@ -21,7 +21,7 @@ from alertgraph.emulator import journal, snapshots
 from alertgraph.emulator.hook import Emulator
 from alertgraph.emulator.spec import fault_spec, parse_throttle
 from alertgraph.emulator.tables import controls_table
-from alertgraph.errors import BadRequest, Forbidden, GraphError, NotFound, Unauthorized
+from alertgraph.errors import BadRequest, Forbidden, GraphError, NotFound, Unauthorized, as_json
 from alertgraph.identity.auth import Authenticator, AuthSettings
 from alertgraph.settings import Settings
 from alertgraph.store.codec import now_ticks
@@ -154,7 +154,7 @@ def admin_routes(store: Store, settings: Settings, emulator: Emulator) -> list[R
         body = _only(await _json_object(request, optional=True), "demo")
         demo = body.get("demo", False)
         if not isinstance(demo, bool):
-            raise BadRequest(f"'demo' must be true or false, got {_json(demo)}.")
+            raise BadRequest(f"'demo' must be true or false, got {as_json(demo)}.")
         counts = await run_in_threadpool(lambda: snapshots.reset(store, admin.tenant, demo=demo))
         await run_in_threadpool(audit, admin, "tenant.reset", admin.tenant, {"demo": demo})
         return 200, {"tenant": admin.tenant, "counts": counts}
@@ -206,14 +206,14 @@ def checked_controls(body: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(body) - {"throttle", "faults"})
     if unknown:
         raise ValueError(
-            f'Unknown control {_json(unknown[0])}; the controls are "throttle" and "faults".'
+            f'Unknown control {as_json(unknown[0])}; the controls are "throttle" and "faults".'
         )
     stored: dict[str, Any] = {}
     if "throttle" in body:
         throttle = body["throttle"]
         if not isinstance(throttle, str):
             raise ValueError(
-                f"throttle {_json(throttle)} is not off, graph or N/S: a string, "
+                f"throttle {as_json(throttle)} is not off, graph or N/S: a string, "
                 'e.g. "10/5" for 10 requests per 5 seconds'
             )
         stored["throttle"] = str(parse_throttle(throttle))
@@ -221,7 +221,7 @@ def checked_controls(body: Mapping[str, Any]) -> dict[str, Any]:
         faults = body["faults"]
         if faults is not None and not isinstance(faults, dict):
             raise ValueError(
-                f"faults must be an object (or null for no faults), got {_json(faults)}"
+                f"faults must be an object (or null for no faults), got {as_json(faults)}"
             )
         stored["faults"] = fault_spec(faults).as_json() if faults is not None else None
     return stored
@@ -260,7 +260,7 @@ def _authenticate(authenticator: Authenticator, request: Request, request_id: st
     if named is not None and _GUID.fullmatch(named) is None:
         raise BadRequest(
             f"'tenant' must be a tenant id, a GUID like 00000000-0000-4000-8000-000000000001; "
-            f"got {_json(named)}."
+            f"got {as_json(named)}."
         )
     if named is not None and named != admin.tenant:
         if not admin.server_wide:
@@ -292,7 +292,7 @@ def _only(body: dict[str, Any], *members: str) -> dict[str, Any]:
     if unknown:
         allowed = ", ".join(f'"{member}"' for member in members)
         raise BadRequest(
-            f"Unknown member {_json(unknown[0])} in the request body; allowed: {allowed}."
+            f"Unknown member {as_json(unknown[0])} in the request body; allowed: {allowed}."
         )
     return body
 
@@ -321,17 +321,8 @@ def _whole(text: str, name: str, most: int) -> int:
     # convert; the range check keeps 'after' within the 64-bit column
     number = int(text) if _DIGITS.fullmatch(text) else None
     if number is None or number > most:
-        raise BadRequest(f"'{name}' must be a whole number from 0 to {most}, got {_json(text)}.")
+        raise BadRequest(f"'{name}' must be a whole number from 0 to {most}, got {as_json(text)}.")
     return number
-
-
-def _json(value: Any) -> str:
-    """A caller-given value for a message: as JSON (null, not None), at most 60 characters."""
-    try:
-        shown = orjson.dumps(value).decode()
-    except TypeError:  # a value not read from JSON: its text
-        shown = orjson.dumps(str(value)).decode()
-    return shown if len(shown) <= 60 else shown[:57] + "..."
 
 
 async def _snapshot_call(function: Callable[..., Any], *args: Any) -> Any:

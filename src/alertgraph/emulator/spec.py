@@ -3,12 +3,13 @@ per mistake; used by cli/emulator.py and admin.py, applied by throttle.py and fa
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from alertgraph.errors import as_json
 
 FAULT_STATUSES = (429, 500, 502, 503, 504)
 _RATE = re.compile(r"\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*s?\s*")
@@ -120,7 +121,7 @@ def fault_spec(values: Mapping[str, Any]) -> FaultSpec:
 
 def _fault_value(key: str, value: Any) -> Any:
     # option text shows as given; a JSON value (admin API) as JSON: null, true, 0.5
-    shown = value if isinstance(value, str) else json.dumps(value)  # any size of integer
+    shown = value if isinstance(value, str) else as_json(value)
     problem = f"faults: {key}={shown} is not {_FAULT_KEYS[key]}"
     if key in ("rate", "partial"):
         number = _number(value, float)

@@ -14,10 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-import orjson
 from sqlalchemy import func, select
 
-from alertgraph.errors import BadRequest
+from alertgraph.errors import BadRequest, as_json
 from alertgraph.rules.request import Outcome, WriteRequest
 from alertgraph.rules.validate import Problems
 from alertgraph.schema.endpoints import PIM_ROOT, entity_set
@@ -91,8 +90,7 @@ def check_scope(body: Any) -> None:
         if name not in body:
             problems.add(name, f"is required; PIM alerts support only '{expected}'")
         elif body[name] != expected:
-            got = orjson.dumps(body[name]).decode()  # JSON, as it was sent: null, not None
-            problems.add(name, f"{got} is not supported; only '{expected}' is")
+            problems.add(name, f"{as_json(body[name])} is not supported; only '{expected}' is")
     problems.raise_if_any()
 
 
