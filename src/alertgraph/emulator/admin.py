@@ -24,12 +24,10 @@ from alertgraph.emulator.tables import controls_table
 from alertgraph.errors import BadRequest, Forbidden, GraphError, NotFound, Unauthorized, as_json
 from alertgraph.identity.auth import Authenticator, AuthSettings
 from alertgraph.settings import Settings
-from alertgraph.store.codec import now_ticks
+from alertgraph.store.codec import is_guid, now_ticks
 from alertgraph.store.database import TENANT, Store, audit_table
 
 _DIGITS = re.compile(r"[0-9]{1,100}")
-#: Entra tenant ids are GUIDs (as the CLI's --tenant requires)
-_GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 
 PREFIX = "/_alertgraph"
 ADMIN_AUDIENCE = "api://alertgraph-admin"
@@ -257,7 +255,7 @@ def _authenticate(authenticator: Authenticator, request: Request, request_id: st
         )
     admin = admin_of_token(authenticator, credentials[0].partition(" ")[2].strip(), request_id)
     named = _parameter(request, "tenant", "") if "tenant" in request.query_params else None
-    if named is not None and _GUID.fullmatch(named) is None:
+    if named is not None and not is_guid(named):  # as the CLI's --tenant requires
         raise BadRequest(
             f"'tenant' must be a tenant id, a GUID like 00000000-0000-4000-8000-000000000001; "
             f"got {as_json(named)}."

@@ -61,6 +61,11 @@ _GUID_RE = re.compile(
 )
 
 
+def is_guid(text: str) -> bool:
+    """Whether ``text`` is a GUID in its usual form (Entra tenant and application ids are)."""
+    return _GUID_RE.fullmatch(text) is not None
+
+
 class ValueProblem(ValueError):
     """One value that does not fit its declared type; ``path`` locates it inside the record."""
 
