@@ -23,6 +23,7 @@ from alertgraph.emulator.spec import fault_spec, parse_throttle
 from alertgraph.emulator.tables import controls_table
 from alertgraph.errors import BadRequest, Forbidden, GraphError, NotFound, Unauthorized, as_json
 from alertgraph.identity.auth import Authenticator, AuthSettings
+from alertgraph.schema.edm import INTEGER_RANGES
 from alertgraph.settings import Settings
 from alertgraph.store.codec import is_guid, now_ticks
 from alertgraph.store.database import TENANT, Store, audit_table
@@ -36,7 +37,7 @@ TENANT_ADMIN = "AlertGraph.Emulator.Admin"
 SERVER_ADMIN = "AlertGraph.Emulator.ServerAdmin"
 AUDIT_SET = "_alertgraph"
 #: the journal's sequence numbers are 64-bit integers; a larger 'after' can't be bound
-MAX_SEQ = 2**63 - 1
+MAX_SEQ = INTEGER_RANGES["Edm.Int64"][1]
 #: the most journal entries one request returns (documented)
 MAX_TOP = 1000
 

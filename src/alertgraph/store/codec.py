@@ -190,7 +190,7 @@ def now_ticks() -> int:
 
 
 #: durations are stored as Int64 ticks: about 10,675,199 days either way
-MAX_DURATION_TICKS = 2**63 - 1
+MAX_DURATION_TICKS = INTEGER_RANGES["Edm.Int64"][1]
 
 
 def parse_duration(text: str) -> int:
