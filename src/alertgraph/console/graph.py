@@ -20,6 +20,11 @@ class Outcome:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
 
+    @classmethod
+    def refusal(cls, message: str, status: int = 400, code: str = "BadRequest") -> Outcome:
+        """The console's own refusal, before any Graph call, in the API's error shape."""
+        return cls(status, {}, {"error": {"code": code, "message": message}})
+
     @property
     def ok(self) -> bool:
         return self.status < 400

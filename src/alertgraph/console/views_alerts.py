@@ -126,7 +126,7 @@ def queue(page: Page) -> Response:
             f"Time range '{chosen['range']}' is not one of 24h, 7d and 30d; leave it empty "
             "for any time."
         )
-        bad = Outcome(400, {}, {"error": {"code": "BadRequest", "message": message}})
+        bad = Outcome.refusal(message)
         return _queue_view(page, chosen, bad, following="")
     if chosen["range"]:
         since = datetime.now(UTC) - RANGES[chosen["range"]]
@@ -382,7 +382,7 @@ def triage_form(page: Page, url: str, here: str) -> Response:
     comment = values.get("comment", "").strip()
     if "\x00" in comment:
         message = "Text in the request can't contain NUL (\\u0000); nothing was changed."
-        bad = Outcome(400, {}, {"error": {"code": "BadRequest", "message": message}})
+        bad = Outcome.refusal(message)
         return refused(page, bad, back=here)
     patched_any = False
     if changes or not comment:

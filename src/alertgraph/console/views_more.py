@@ -269,7 +269,7 @@ def pim_configure(page: Page) -> Response:
                     f"The request body has a problem: {name}: '{sent}' is not a whole number "
                     f"from 0 to {top}; nothing was changed."
                 )
-                bad = Outcome(400, {}, {"error": {"code": "BadRequest", "message": message}})
+                bad = Outcome.refusal(message)
                 return refused(page, bad, back=_pim_here(page))
             body[name] = int(sent)
         else:

@@ -256,11 +256,9 @@ async def _signed_in(console: Console, request: Request, view_fn: View, *, write
         return RedirectResponse(f"{root}/signin", status_code=303)
     page = Page(console, request, principal, session)
     if write:
-        if foreign_origin(request):
-            return forbidden(console, page, request, FOREIGN)
-        form = await read_form(request)
-        if form is None:
-            return forbidden(console, page, request, TOO_LARGE, status=413, code="RequestTooLarge")
+        form = await own_form(console, page, request)
+        if isinstance(form, HTMLResponse):
+            return form
         page.request.state.form = form
         if not hmac.compare_digest(str(form.get("csrf", "")), session.csrf):
             return forbidden(console, page, request, WRONG_CSRF)
@@ -289,9 +287,7 @@ def forbidden(
 ) -> HTMLResponse:
     """The console's own refusal of a form (before any Graph call), in the API's error shape."""
     origin = request.headers.get("origin") or request.headers.get("referer") or ""
-    outcome = Outcome(
-        status, {}, {"error": {"code": code, "message": message.format(origin=origin)}}
-    )
+    outcome = Outcome.refusal(message.format(origin=origin), status, code)
     root = request.scope.get("root_path", "")
     back = f"{root}/alerts" if page is not None else f"{root}/signin"
     return render(
@@ -327,6 +323,19 @@ def foreign_origin(request: Request) -> bool:
         (own.hostname or "").lower(),
         own.port or DEFAULT_PORTS.get(own.scheme),
     )
+
+
+async def own_form(
+    console: Console, page: Page | None, request: Request
+) -> dict[str, str] | HTMLResponse:
+    """The form of a post from the console's own origin, or the refusal to send instead: another
+    origin (403) or a form over MAX_FORM_BYTES (413)."""
+    if foreign_origin(request):
+        return forbidden(console, page, request, FOREIGN)
+    form = await read_form(request)
+    if form is None:
+        return forbidden(console, page, request, TOO_LARGE, status=413, code="RequestTooLarge")
+    return form
 
 
 async def read_form(request: Request) -> dict[str, str] | None:
@@ -381,11 +390,9 @@ async def _signin_page(console: Console, request: Request) -> Response:
 
 async def _signin_post(console: Console, request: Request) -> Response:
     # login CSRF: a hostile page must not sign its visitor in to the attacker's tenant
-    if foreign_origin(request):
-        return forbidden(console, None, request, FOREIGN)
-    data = await read_form(request)
-    if data is None:
-        return forbidden(console, None, request, TOO_LARGE, status=413, code="RequestTooLarge")
+    data = await own_form(console, None, request)
+    if isinstance(data, HTMLResponse):
+        return data
     token = str(data.get("token", "")).strip()
     if token.lower().startswith("bearer "):
         token = token[7:].strip()
