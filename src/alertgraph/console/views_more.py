@@ -19,6 +19,7 @@ from alertgraph.console.web import Page, PageRoute, form, refused, view
 from alertgraph.errors import BadRequest
 from alertgraph.rules.pim import PERCENT_PROPERTIES
 from alertgraph.rules.validate import refuse_repeated_members
+from alertgraph.schema.edm import INTEGER_RANGES
 
 INCIDENTS = "/beta/security/incidents"
 PARTNER = "/beta/security/partner/securityAlerts"
@@ -263,8 +264,9 @@ def pim_configure(page: Page) -> Response:
         if isinstance(before, int) and not isinstance(before, bool):
             # ASCII digits only ("²".isdigit() is true) and within Int32, the thresholds' type:
             # anything else is refused here, as the API would, before anything is sent
-            if not INTEGER.fullmatch(sent) or not -(2**31) <= int(sent) < 2**31:
-                top = 100 if name in PERCENT_PROPERTIES else 2**31 - 1
+            low, high = INTEGER_RANGES["Edm.Int32"]
+            if not INTEGER.fullmatch(sent) or not low <= int(sent) <= high:
+                top = 100 if name in PERCENT_PROPERTIES else high
                 message = (
                     f"The request body has a problem: {name}: '{sent}' is not a whole number "
                     f"from 0 to {top}; nothing was changed."
